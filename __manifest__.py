@@ -1,0 +1,36 @@
+# Copyright 2026 payment_request authors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Payment Requests",
+    "summary": "Ask customers to pay remotely: a tracked request with a secure payment link",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Payment",
+    "website": "https://github.com/payment-request/payment_request",
+    "author": "payment_request authors",
+    "license": "LGPL-3",
+    "depends": [
+        "account_payment",
+        "sale",
+        "sms",
+        "portal",
+        "payment_stripe",
+    ],
+    "external_dependencies": {
+        "python": ["stripe", "phonenumbers"],
+    },
+    "data": [
+        "security/payment_request_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "views/payment_request_views.xml",
+        "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/payment_request_menus.xml",
+    ],
+    "demo": [
+        "demo/payment_request_demo.xml",
+    ],
+    "uninstall_hook": "uninstall_hook",
+    "installable": True,
+    "application": False,
+}

@@ -1,0 +1,6 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+from . import test_access_rights
+from . import test_expire_cron
+from . import test_payment_request
+from . import test_payment_request_rpc

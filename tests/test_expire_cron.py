@@ -1,0 +1,96 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+from datetime import datetime, timedelta
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .common import PaymentRequestCommon
+
+NOW = datetime(2026, 5, 4, 12, 0, 0)
+
+
+@tagged("post_install", "-at_install", "is_query_count")
+class TestExpireCron(PaymentRequestCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Requests left open by demo data or other modules must not blur the counts.
+        cls.env["payment.request"].search([("state", "=", "open")]).sudo().write(
+            {"state": "cancelled"}
+        )
+
+    def _make_open_requests(self, count, expiration):
+        """Create `count` open requests expiring at `expiration`, in one batch."""
+        requests = self.env["payment.request"].create(
+            [{"partner_id": self.customer.id, "amount": 10.0 + i} for i in range(count)]
+        )
+        requests.sudo().write({"state": "open", "expiration_date": expiration})
+        return requests
+
+    def _expire(self, **kwargs):
+        with freeze_time(NOW):
+            return self.env["payment.request"]._cron_expire_requests(**kwargs)
+
+    def test_only_past_due_open_requests_expire(self):
+        due = self._make_open_requests(3, NOW - timedelta(minutes=1))
+        not_yet = self._make_open_requests(2, NOW + timedelta(hours=1))
+        draft = self._create_request()
+        paid = self._make_open_requests(1, NOW - timedelta(days=1))
+        paid.sudo().state = "paid"
+        self.assertEqual(self._expire(), 0)
+        self.assertEqual(set(due.mapped("state")), {"expired"})
+        self.assertEqual(set(not_yet.mapped("state")), {"open"})
+        self.assertEqual(draft.state, "draft")
+        self.assertEqual(paid.state, "paid")
+
+    def test_expiry_is_in_chatter_and_unread(self):
+        request = self._make_open_requests(1, NOW - timedelta(hours=2))
+        self._expire()
+        self.assertFalse(request.is_read)
+        self.assertIn("expired", request.message_ids[0].body)
+
+    def test_rerun_is_harmless(self):
+        requests = self._make_open_requests(4, NOW - timedelta(hours=1))
+        self._expire()
+        messages = requests.message_ids
+        self.assertEqual(self._expire(), 0)
+        self.assertEqual(set(requests.mapped("state")), {"expired"})
+        self.assertEqual(requests.message_ids, messages, "a rerun must not log again")
+
+    def test_batches(self):
+        requests = self._make_open_requests(7, NOW - timedelta(hours=1))
+        self.assertEqual(self._expire(batch_size=3), 4)
+        self.assertEqual(len(requests.filtered(lambda r: r.state == "expired")), 3)
+        self.assertEqual(self._expire(batch_size=3), 1)
+        self.assertEqual(self._expire(batch_size=3), 0)
+        self.assertEqual(set(requests.mapped("state")), {"expired"})
+
+    def test_oldest_expire_first(self):
+        late = self._make_open_requests(1, NOW - timedelta(minutes=5))
+        early = self._make_open_requests(1, NOW - timedelta(days=2))
+        self._expire(batch_size=1)
+        self.assertEqual(early.state, "expired")
+        self.assertEqual(late.state, "open")
+
+    def test_cron_progress_is_reported(self):
+        self._make_open_requests(5, NOW - timedelta(hours=1))
+        cron = self.env.ref("payment_request.ir_cron_expire_payment_requests")
+        progress = self.env["ir.cron.progress"].create({"cron_id": cron.id})
+        with freeze_time(NOW):
+            self.env["payment.request"].with_context(
+                ir_cron_progress_id=progress.id
+            )._cron_expire_requests(batch_size=2)
+        self.assertEqual((progress.done, progress.remaining), (2, 3))
+
+    def test_queries_per_batch_do_not_grow(self):
+        """Expiring 10 or 100 requests costs the same queries: search, update, log, count."""
+        self._make_open_requests(1, NOW - timedelta(hours=1))
+        self._expire()  # warm the caches of the author and company
+        for size in (10, 100):
+            requests = self._make_open_requests(size, NOW - timedelta(hours=1))
+            self.env["payment.request"].invalidate_model()
+            with self.subTest(size=size), freeze_time(NOW), self.assertQueryCount(4):
+                self.env["payment.request"]._cron_expire_requests(batch_size=size)
+            self.assertEqual(set(requests.mapped("state")), {"expired"})

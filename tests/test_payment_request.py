@@ -1,0 +1,311 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+from datetime import datetime, timedelta
+
+from freezegun import freeze_time
+
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import Form, tagged
+
+from .common import PaymentRequestCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentRequest(PaymentRequestCommon):
+    # === CREATION === #
+
+    def test_defaults(self):
+        request = self._create_request()
+        self.assertEqual(request.state, "draft")
+        self.assertEqual(request.user_id, self.salesman)
+        self.assertEqual(request.company_id, self.company)
+        self.assertEqual(request.currency_id, self.company.currency_id)
+        self.assertTrue(request.is_read)
+        self.assertFalse(request.expiration_date)
+        self.assertEqual(request.attempt_count, 0)
+        self.assertEqual(request.access_url, f"/payment_request/{request.id}")
+
+    def test_currency_follows_company(self):
+        request = self._create_request(company_id=self.company_2.id)
+        self.assertEqual(request.currency_id, self.env.ref("base.CAD"))
+        request_eur = self._create_request(currency_id=self.env.ref("base.EUR").id)
+        self.assertEqual(request_eur.currency_id, self.env.ref("base.EUR"))
+
+    def test_name_sequence_per_company(self):
+        year = datetime.now().year
+        first = self._create_request()
+        second = self._create_request()
+        other = self._create_request(company_id=self.company_2.id)
+        self.assertRegex(first.name, rf"^PR/{year}/\d{{5}}$")
+        self.assertEqual(int(second.name[-5:]), int(first.name[-5:]) + 1)
+        # A fresh company starts its own numbering.
+        self.assertEqual(other.name, f"PR/{year}/00001")
+        sequences = self.env["ir.sequence"].search([("code", "=", "payment.request")])
+        self.assertIn(self.company_2, sequences.company_id)
+
+    def test_name_is_not_chosen_by_users(self):
+        request = self._create_request(name="MINE")
+        self.assertNotEqual(request.name, "MINE")
+        self.assertTrue(request.name.startswith("PR/"))
+
+    def test_amount_must_be_positive(self):
+        for amount in (0.0, -5.0, 0.001):
+            with self.subTest(amount=amount), self.assertRaises(ValidationError) as error:
+                self._create_request(amount=amount)
+            self.assertIn("greater than zero", str(error.exception))
+        request = self._create_request()
+        with self.assertRaises(ValidationError):
+            request.amount = 0
+
+    def test_all_purposes_accepted(self):
+        purposes = [value for value, _label in self.env["payment.request"]._fields["purpose"].selection]
+        self.assertEqual(
+            purposes, ["free", "wallet", "invoices", "invoice", "deposit", "order", "quote"]
+        )
+        for purpose in purposes:
+            self.assertEqual(self._create_request(purpose=purpose).purpose, purpose)
+
+    # === LIFE CYCLE === #
+
+    @freeze_time("2026-03-10 08:00:00")
+    def test_open_sets_expiration_and_token(self):
+        request = self._create_request()
+        request.action_open()
+        self.assertEqual(request.state, "open")
+        self.assertEqual(request.expiration_date, datetime(2026, 3, 11, 8, 0, 0))
+        self.assertTrue(request.access_token)
+        self.assertIn("access_token=", request.get_portal_url())
+
+    @freeze_time("2026-03-10 08:00:00")
+    def test_open_uses_company_validity(self):
+        self.company.payment_request_validity_hours = 72
+        request = self._create_request()
+        request.action_open()
+        self.assertEqual(request.expiration_date, datetime(2026, 3, 13, 8, 0, 0))
+
+    def test_validity_setting(self):
+        self.assertEqual(self.company_2.payment_request_validity_hours, 24)
+        settings = self.env["res.config.settings"].create({})
+        settings.payment_request_validity_hours = 48
+        settings.execute()
+        self.assertEqual(self.env.company.payment_request_validity_hours, 48)
+        with self.assertRaises(ValidationError):
+            self.company.payment_request_validity_hours = 0
+
+    def test_open_only_draft(self):
+        request = self._create_request()
+        request.action_open()
+        with self.assertRaisesRegex(UserError, "Only draft payment requests can be opened"):
+            request.action_open()
+
+    def test_cancel(self):
+        draft = self._create_request()
+        opened = self._create_request()
+        opened.action_open()
+        (draft | opened).action_cancel()
+        self.assertEqual(set((draft | opened).mapped("state")), {"cancelled"})
+        with self.assertRaisesRegex(UserError, "Only draft or open"):
+            draft.action_cancel()
+
+    def test_cancel_refused_when_paid_or_expired(self):
+        paid = self._create_request()
+        expired = self._create_request()
+        paid.sudo().state = "paid"
+        expired.sudo().state = "expired"
+        for request in paid | expired:
+            with self.subTest(state=request.state), self.assertRaises(UserError):
+                request.action_cancel()
+            self.assertNotEqual(request.state, "cancelled")
+
+    def test_state_changes_are_tracked(self):
+        request = self._create_request()
+        self.env.cr.precommit.run()  # as if opened in a later transaction
+        request.action_open()
+        self.env.cr.precommit.run()
+        request.action_cancel()
+        self.env.cr.precommit.run()
+        tracked = request.sudo().message_ids.tracking_value_ids.filtered(
+            lambda value: value.field_id.name == "state"
+        )
+        self.assertEqual(
+            sorted(tracked.mapped("new_value_char")), ["Cancelled", "Open"]
+        )
+
+    def test_recreate(self):
+        order = self.env["sale.order"].create({"partner_id": self.customer.id})
+        request = self._create_request(
+            purpose="deposit",
+            sale_order_id=order.id,
+            amount=42.5,
+            description="Deposit",
+            external_reference="EXT-1",
+        )
+        request.action_open()
+        request.action_cancel()
+        action = request.with_user(self.salesman_2).action_recreate()
+        new_request = self.env["payment.request"].browse(action["res_id"])
+        self.assertEqual(action["res_model"], "payment.request")
+        self.assertEqual(action["view_mode"], "form")
+        self.assertNotEqual(new_request, request)
+        self.assertEqual(new_request.state, "draft")
+        self.assertEqual(new_request.user_id, self.salesman_2)
+        for field in ("partner_id", "purpose", "sale_order_id", "amount", "currency_id",
+                      "description", "external_reference", "company_id"):
+            self.assertEqual(new_request[field], request[field], field)
+        self.assertNotEqual(new_request.name, request.name)
+        self.assertEqual(request.replaced_by_id, new_request)
+        self.assertIn(new_request.name, request.message_ids[0].body)
+
+    def test_recreate_keeps_invoices(self):
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.customer.id,
+                "invoice_line_ids": [(0, 0, {"name": "Service", "price_unit": 80.0})],
+            }
+        )
+        request = self._create_request(purpose="invoice", invoice_ids=[(6, 0, invoice.ids)])
+        request.action_cancel()
+        new_request = self.env["payment.request"].browse(request.action_recreate()["res_id"])
+        self.assertEqual(new_request.invoice_ids, invoice)
+
+    def test_recreate_refused_on_open_or_paid(self):
+        request = self._create_request()
+        with self.assertRaisesRegex(UserError, "Only expired or cancelled"):
+            request.action_recreate()
+        request.action_open()
+        with self.assertRaises(UserError):
+            request.action_recreate()
+
+    def test_state_display(self):
+        request = self._create_request()
+        self.assertEqual(request.state_display, "Draft")
+        provider = self.env.ref("payment.payment_provider_demo")
+        method = self.env.ref("payment.payment_method_unknown")
+        for index in range(2):
+            self.env["payment.transaction"].sudo().create(
+                {
+                    "provider_id": provider.id,
+                    "payment_method_id": method.id,
+                    "reference": f"{request.name}-{index}",
+                    "amount": request.amount,
+                    "currency_id": request.currency_id.id,
+                    "partner_id": request.partner_id.id,
+                    "payment_request_id": request.id,
+                }
+            )
+        self.assertEqual(request.attempt_count, 2)
+        request.sudo().state = "paid"
+        self.assertEqual(request.state_display, "Paid (2 attempts)")
+
+    def test_workflow_fields_not_writable(self):
+        request = self._create_request()
+        for vals in ({"state": "paid"}, {"consolidated": True}, {"paid_date": datetime.now()},
+                     {"expiration_date": datetime.now()}, {"is_read": False}):
+            with self.subTest(vals=vals), self.assertRaises(AccessError):
+                request.with_user(self.salesman).write(vals)
+        with self.assertRaises(AccessError):
+            self._create_request(state="paid")
+
+    def test_unlink_only_draft_or_cancelled(self):
+        draft = self._create_request()
+        draft.unlink()
+        request = self._create_request()
+        request.action_open()
+        with self.assertRaises(UserError):
+            request.unlink()
+        request.action_cancel()
+        request.unlink()
+
+    # === READ AND CONSOLIDATE === #
+
+    def test_mark_read_by_requester(self):
+        request = self._create_request()
+        request.sudo().write({"state": "paid", "is_read": False})
+        request.with_user(self.salesman).action_mark_read()
+        self.assertTrue(request.is_read)
+
+    def test_mark_read_refused_to_others_even_manager(self):
+        request = self._create_request()
+        request.sudo().write({"state": "paid", "is_read": False})
+        for user in (self.manager, self.salesman_2, self.biller):
+            with self.subTest(user=user.login), self.assertRaisesRegex(
+                UserError, "Only the requester"
+            ):
+                request.with_user(user).action_mark_read()
+        self.assertFalse(request.is_read)
+
+    def test_consolidate_by_manager(self):
+        request = self._create_request()
+        request.sudo().state = "paid"
+        request.with_user(self.manager).action_consolidate()
+        self.assertTrue(request.consolidated)
+        self.assertEqual(request.consolidated_by_id, self.manager)
+        self.assertTrue(request.consolidated_date)
+        with self.assertRaisesRegex(UserError, "already consolidated"):
+            request.with_user(self.manager).action_consolidate()
+
+    def test_consolidate_refused_without_group(self):
+        request = self._create_request()
+        request.sudo().state = "paid"
+        for user in (self.salesman, self.biller):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                request.with_user(user).action_consolidate()
+        self.assertFalse(request.consolidated)
+
+    def test_consolidate_only_paid(self):
+        request = self._create_request()
+        request.action_open()
+        with self.assertRaisesRegex(UserError, "Only paid"):
+            request.with_user(self.manager).action_consolidate()
+
+    # === SCREENS === #
+
+    def test_form_creates_request(self):
+        form = Form(self.env["payment.request"].with_user(self.salesman))
+        form.partner_id = self.customer
+        form.amount = 35.0
+        form.description = "Bike repair"
+        request = form.save()
+        self.assertEqual(request.user_id, self.salesman)
+        self.assertEqual(request.amount, 35.0)
+
+    def test_partner_request_count(self):
+        self._create_request()
+        self._create_request(partner_id=self.customer_contact.id)
+        self._create_request(partner_id=self.customer_2.id)
+        customer = self.customer.with_user(self.salesman)
+        self.assertEqual(customer.payment_request_count, 2)
+        self.assertEqual(self.customer_contact.with_user(self.biller).payment_request_count, 1)
+        action = customer.action_view_payment_requests()
+        self.assertEqual(self.env["payment.request"].search_count(action["domain"]), 2)
+
+    def test_views_load(self):
+        for view_type in ("list", "form", "kanban", "search"):
+            with self.subTest(view_type=view_type):
+                self.env["payment.request"].with_user(self.salesman).get_view(view_type=view_type)
+        arch = self.env["payment.request"].with_user(self.salesman).get_views(
+            [(False, "search")]
+        )["views"]["search"]["arch"]
+        for name in ("my_requests", "open", "paid", "expired", "cancelled", "unread",
+                     "to_consolidate", "consolidated", "group_by_state", "group_by_user",
+                     "group_by_partner", "group_by_month"):
+            self.assertIn(f'name="{name}"', arch)
+
+    def test_menus(self):
+        menus = self.env["ir.ui.menu"].with_user(self.salesman)._visible_menu_ids()
+        self.assertIn(self.env.ref("payment_request.payment_request_menu_my_sale").id, menus)
+        self.assertIn(self.env.ref("payment_request.payment_request_menu_sale").id, menus)
+        menus = self.env["ir.ui.menu"].with_user(self.biller)._visible_menu_ids()
+        self.assertIn(
+            self.env.ref("payment_request.payment_request_menu_my_invoicing").id, menus
+        )
+        self.assertIn(self.env.ref("payment_request.payment_request_menu").id, menus)
+        action = self.env.ref("payment_request.payment_request_action_my")
+        self.assertIn("search_default_my_requests", action.context)
+
+    def test_expiry_timedelta(self):
+        with freeze_time("2026-01-01 00:00:00"):
+            request = self._create_request()
+            request.action_open()
+        self.assertEqual(request.expiration_date - datetime(2026, 1, 1), timedelta(hours=24))
