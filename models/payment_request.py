@@ -4,8 +4,9 @@ from datetime import timedelta
 
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import plaintext2html
 
 PURPOSES = [
     ("free", "Free amount"),
@@ -37,9 +38,46 @@ WORKFLOW_FIELDS = {
     "consolidated_by_id",
     "consolidated_date",
     "replaced_by_id",
+    "channel",
 }
 
 EXPIRY_BATCH_SIZE = 1000
+
+CHANNELS = [("email", "Email"), ("sms", "SMS"), ("both", "Email and SMS")]
+
+DELIVERY_STATES = [
+    ("none", "Not sent"),
+    ("queued", "Queued"),
+    ("sent", "Sent"),
+    ("delivered", "Delivered"),
+    ("bounced", "Bounced"),
+    ("error", "Error"),
+]
+
+# mail.notification status -> delivery status, per notification type. An SMS notification is
+# 'pending' once the gateway accepted it and 'sent' when the gateway reported it delivered; an
+# email one is 'sent' once the SMTP server accepted it.
+NOTIFICATION_TO_DELIVERY = {
+    "email": {
+        "ready": "queued",
+        "process": "queued",
+        "pending": "sent",
+        "sent": "sent",
+        "bounce": "bounced",
+        "exception": "error",
+        "canceled": "error",
+    },
+    "sms": {
+        "ready": "queued",
+        "process": "queued",
+        "pending": "sent",
+        "sent": "delivered",
+        "bounce": "bounced",
+        "exception": "error",
+        "canceled": "error",
+    },
+}
+FAILED_NOTIFICATION_STATES = ("bounce", "exception", "canceled")
 
 
 class PaymentRequest(models.Model):
@@ -99,7 +137,13 @@ class PaymentRequest(models.Model):
         check_company=True,
     )
     state = fields.Selection(
-        selection=STATES, required=True, default="draft", readonly=True, copy=False, tracking=True
+        selection=STATES,
+        required=True,
+        default="draft",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        group_expand=True,
     )
     state_display = fields.Char(string="Status", compute="_compute_state_display")
     expiration_date = fields.Datetime(readonly=True, copy=False, tracking=True)
@@ -113,6 +157,11 @@ class PaymentRequest(models.Model):
         domain=[("share", "=", False)],
     )
     is_requester = fields.Boolean(compute="_compute_is_requester")
+    customer_tz = fields.Char(
+        string="Customer Time Zone",
+        compute="_compute_customer_tz",
+        help="Time zone in which the customer reads the expiration date.",
+    )
     transaction_ids = fields.One2many(
         string="Transactions",
         comodel_name="payment.transaction",
@@ -138,6 +187,31 @@ class PaymentRequest(models.Model):
     consolidated_date = fields.Datetime(readonly=True, copy=False)
     replaced_by_id = fields.Many2one(
         string="Replaced by", comodel_name="payment.request", readonly=True, copy=False
+    )
+    channel = fields.Selection(
+        string="Sent by",
+        selection=CHANNELS,
+        readonly=True,
+        copy=False,
+        help="How the link was last sent to the customer.",
+    )
+    email_status = fields.Selection(
+        selection=DELIVERY_STATES, compute="_compute_delivery_status", compute_sudo=True
+    )
+    sms_status = fields.Selection(
+        string="SMS Status",
+        selection=DELIVERY_STATES,
+        compute="_compute_delivery_status",
+        compute_sudo=True,
+    )
+    delivery_failure_reason = fields.Char(
+        compute="_compute_delivery_status", compute_sudo=True
+    )
+    is_undelivered = fields.Boolean(
+        string="Not Delivered",
+        compute="_compute_delivery_status",
+        compute_sudo=True,
+        search="_search_is_undelivered",
     )
 
     # === COMPUTE METHODS === #
@@ -165,6 +239,16 @@ class PaymentRequest(models.Model):
         for request in self:
             request.is_requester = request.user_id == self.env.user
 
+    @api.depends("partner_id.tz", "user_id.tz", "company_id.partner_id.tz")
+    def _compute_customer_tz(self):
+        for request in self:
+            request.customer_tz = (
+                request.partner_id.tz
+                or request.company_id.partner_id.tz
+                or request.user_id.tz
+                or "UTC"
+            )
+
     @api.depends("transaction_ids")
     def _compute_attempt_count(self):
         counts = {
@@ -177,6 +261,72 @@ class PaymentRequest(models.Model):
         }
         for request in self:
             request.attempt_count = counts.get(request.id, 0)
+
+    def _get_sent_notifications(self):
+        """Return the notifications of the messages that carried the links of the requests."""
+        subtype = self.env.ref("payment_request.mt_payment_request_sent", raise_if_not_found=False)
+        if not subtype or not self.ids:
+            return self.env["mail.notification"]
+        return self.env["mail.notification"].search_fetch(
+            [
+                ("mail_message_id.model", "=", self._name),
+                ("mail_message_id.res_id", "in", self.ids),
+                ("mail_message_id.subtype_id", "=", subtype.id),
+                ("notification_type", "in", ("email", "sms")),
+            ],
+            ["mail_message_id", "notification_type", "notification_status", "failure_type",
+             "failure_reason"],
+            order="id",
+        )
+
+    def _compute_delivery_status(self):
+        latest = {}  # (request id, type) -> the last notification, in id order
+        for notification in self._get_sent_notifications():
+            latest[notification.mail_message_id.res_id, notification.notification_type] = (
+                notification
+            )
+        failure_labels = dict(
+            self.env["mail.notification"]._fields["failure_type"]._description_selection(
+                self.env
+            )
+        )
+        for request in self:
+            reasons = []
+            statuses = {}
+            for channel in ("email", "sms"):
+                notification = latest.get((request.id, channel))
+                if not notification:
+                    statuses[channel] = "none"
+                    continue
+                status = NOTIFICATION_TO_DELIVERY[channel][notification.notification_status]
+                statuses[channel] = status
+                if status in ("bounced", "error"):
+                    reasons.append(
+                        notification.failure_reason
+                        or failure_labels.get(notification.failure_type)
+                        or dict(DELIVERY_STATES)[status]
+                    )
+            request.email_status = statuses["email"]
+            request.sms_status = statuses["sms"]
+            request.delivery_failure_reason = "; ".join(reasons)
+            request.is_undelivered = bool(reasons)
+
+    def _search_is_undelivered(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Unsupported search on Not Delivered."))
+        failed = self.env["mail.notification"].sudo().search_fetch(
+            [
+                ("mail_message_id.model", "=", self._name),
+                ("mail_message_id.subtype_id", "=",
+                 self.env.ref("payment_request.mt_payment_request_sent").id),
+                ("notification_status", "in", FAILED_NOTIFICATION_STATES),
+            ],
+            ["mail_message_id"],
+        )
+        candidates = self.browse(set(failed.mail_message_id.mapped("res_id"))).sudo()
+        undelivered_ids = candidates.filtered("is_undelivered").ids
+        positive = (operator == "=") == value
+        return [("id", "in" if positive else "not in", undelivered_ids)]
 
     def _compute_access_url(self):
         super()._compute_access_url()
@@ -268,9 +418,8 @@ class PaymentRequest(models.Model):
                         "name": self.env._("Payment Requests (%(company)s)", company=company.name),
                         "code": "payment.request",
                         "company_id": company.id,
-                        "prefix": "PR/%(range_year)s/",
+                        "prefix": "PR/%(year)s/",
                         "padding": 5,
-                        "use_date_range": True,
                         "implementation": "standard",
                     }
                 )
@@ -323,14 +472,7 @@ class PaymentRequest(models.Model):
         new_request.message_post(
             body=Markup(self.env._("Created to replace %(link)s.", link=self._get_html_link()))
         )
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": new_request.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "current",
-        }
+        return new_request._get_form_action()
 
     def action_mark_read(self):
         """Mark the outcome as seen; only the requester may do it."""
@@ -372,6 +514,18 @@ class PaymentRequest(models.Model):
 
     # === BUSINESS METHODS === #
 
+    def _get_form_action(self):
+        """Return a window action that shows the request in its form."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+        }
+
     def _check_state(self, allowed_states, message):
         """Raise a UserError naming the requests whose state is not allowed.
 
@@ -380,13 +534,139 @@ class PaymentRequest(models.Model):
         """
         wrong = self.filtered(lambda request: request.state not in allowed_states)
         if wrong:
-            raise UserError(
-                self.env._(
-                    "%(message)s\n%(names)s",
-                    message=message,
-                    names=", ".join(f"{r.name} ({r.state_display})" for r in wrong),
-                )
+            names = ", ".join(f"{request.name} ({request.state_display})" for request in wrong)
+            raise UserError(f"{message}\n{names}")
+
+    def _send_link(self, channel, recipients, numbers=None, queue=False):
+        """Open the requests if needed and send their links by email and/or SMS.
+
+        Each sending is one chatter message of subtype "Payment Request Sent" whose
+        notifications carry the email (`mail.mail`) and the SMS (`sms.sms` and its
+        `sms.tracker`), as `mail.thread` builds them, so Odoo's mail and SMS gateways keep
+        their delivery status up to date. Records are built in batch: sending many requests
+        costs a fixed number of queries per batch rather than a `message_post` per request.
+
+        :param str channel: 'email', 'sms' or 'both'
+        :param dict recipients: {request id: res.partner} who receives the link
+        :param dict numbers: {request id: E.164 number} where the SMS goes
+        :param bool queue: leave the emails and SMS to their schedulers (bulk sending)
+            instead of sending them once the transaction is committed
+        """
+        if drafts := self.filtered(lambda request: request.state == "draft"):
+            drafts.action_open()
+        self._check_state(("open",), self.env._("Only open payment requests can be sent."))
+        by_email = channel in ("email", "both")
+        by_sms = channel in ("sms", "both")
+        emails = sms_bodies = {}
+        if by_email:
+            emails = self.env.ref(
+                "payment_request.mail_template_payment_request"
+            )._generate_template(self.ids, ("subject", "body_html", "email_from"))
+        if by_sms:
+            sms_bodies = self.env.ref(
+                "payment_request.sms_template_payment_request"
+            )._render_field("body", self.ids, compute_lang=True)
+        author = self.env.user.partner_id
+        reply_to = self._notify_get_reply_to(default=author.email_formatted)
+        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "payment_request.mt_payment_request_sent"
+        )
+        messages = (
+            self.env["mail.message"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "model": self._name,
+                        "res_id": request.id,
+                        "record_name": request.name,
+                        "record_company_id": request.company_id.id,
+                        "message_type": "comment" if by_email else "sms",
+                        "subtype_id": subtype_id,
+                        "author_id": author.id,
+                        "email_from": emails.get(request.id, {}).get("email_from")
+                        or author.email_formatted,
+                        "reply_to": reply_to[request.id],
+                        "subject": emails[request.id]["subject"] if by_email else False,
+                        "body": emails[request.id]["body_html"]
+                        if by_email
+                        else plaintext2html(sms_bodies[request.id]),
+                        "partner_ids": recipients[request.id].ids,
+                    }
+                    for request in self
+                ]
             )
+        )
+        notifications = []
+        mails = self.env["mail.mail"].sudo()
+        sms_records = self.env["sms.sms"].sudo()
+        if by_email:
+            mails = mails.create(
+                [
+                    {
+                        "mail_message_id": message.id,
+                        "body_html": message.body,
+                        "recipient_ids": recipients[message.res_id].ids,
+                        "references": message.message_id,
+                        "auto_delete": True,
+                        "is_notification": True,
+                        "state": "outgoing",
+                    }
+                    for message in messages
+                ]
+            )
+            notifications += [
+                {
+                    "author_id": author.id,
+                    "mail_message_id": mail.mail_message_id.id,
+                    "mail_mail_id": mail.id,
+                    "res_partner_id": recipients[mail.mail_message_id.res_id].id,
+                    "notification_type": "email",
+                    "notification_status": "ready",
+                    "is_read": True,
+                }
+                for mail in mails
+            ]
+        if by_sms:
+            sms_records = sms_records.create(
+                [
+                    {
+                        "body": sms_bodies[message.res_id],
+                        "number": numbers[message.res_id],
+                        "partner_id": recipients[message.res_id].id,
+                        "mail_message_id": message.id,
+                        "state": "outgoing",
+                    }
+                    for message in messages
+                ]
+            )
+            notifications += [
+                {
+                    "author_id": author.id,
+                    "mail_message_id": sms.mail_message_id.id,
+                    # by number, as mail.thread does for extra numbers: the partner may also
+                    # have the email notification of this message
+                    "res_partner_id": False,
+                    "sms_id_int": sms.id,
+                    "sms_number": sms.number,
+                    "sms_tracker_ids": [Command.create({"sms_uuid": sms.uuid})],
+                    "notification_type": "sms",
+                    "notification_status": "ready",
+                    "is_read": True,
+                }
+                for sms in sms_records
+            ]
+        self.env["mail.notification"].sudo().create(notifications)
+        self.sudo().channel = channel
+        if queue:
+            if mails:
+                self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
+            if sms_records:
+                self.env.ref("sms.ir_cron_sms_scheduler_action")._trigger()
+        else:
+            mails.send_after_commit()
+            sms_records.send()
+        return messages
 
     @api.model
     def _cron_expire_requests(self, batch_size=EXPIRY_BATCH_SIZE):

@@ -9,3 +9,15 @@ class ResConfigSettings(models.TransientModel):
     payment_request_validity_hours = fields.Integer(
         related="company_id.payment_request_validity_hours", readonly=False
     )
+    payment_request_deposit_percent = fields.Float(
+        related="company_id.payment_request_deposit_percent", readonly=False
+    )
+    payment_request_message = fields.Text(
+        related="company_id.payment_request_message", readonly=False
+    )
+    payment_request_legal_url = fields.Char(
+        related="company_id.payment_request_legal_url", readonly=False
+    )
+    payment_request_privacy_url = fields.Char(
+        related="company_id.payment_request_privacy_url", readonly=False
+    )

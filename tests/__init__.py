@@ -4,3 +4,4 @@ from . import test_access_rights
 from . import test_expire_cron
 from . import test_payment_request
 from . import test_payment_request_rpc
+from . import test_payment_request_wizard

@@ -20,7 +20,7 @@ class PaymentRequestCommon(TransactionCase):
             cls.env,
             login="pr_salesman",
             name="Sally Salesman",
-            groups="sales_team.group_sale_salesman",
+            groups="sales_team.group_sale_salesman,base.group_partner_manager",
             company_id=cls.company.id,
             company_ids=both,
         )
@@ -36,7 +36,7 @@ class PaymentRequestCommon(TransactionCase):
             cls.env,
             login="pr_biller",
             name="Bill Biller",
-            groups="account.group_account_invoice",
+            groups="account.group_account_invoice,base.group_partner_manager",
             company_id=cls.company.id,
             company_ids=[(6, 0, cls.company.ids)],
         )
