@@ -36,6 +36,11 @@
     "demo": [
         "demo/payment_request_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "payment_request/static/tests/tours/**/*",
+        ],
+    },
     "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": False,

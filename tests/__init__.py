@@ -4,4 +4,5 @@ from . import test_access_rights
 from . import test_expire_cron
 from . import test_payment_request
 from . import test_payment_request_rpc
+from . import test_payment_request_tours
 from . import test_payment_request_wizard
