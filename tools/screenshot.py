@@ -5,7 +5,7 @@
 Usage::
 
     python3 tools/screenshot.py --url http://localhost:8069 --db DB [--login admin --password admin]
-        [--width 1400 --height 900] [--wait 4] PATH OUT.png [PATH OUT.png ...]
+        [--width 1400 --height 900] [--wait 4] [--click SELECTOR ...] PATH OUT.png [...]
 
 Each PATH (e.g. ``/odoo/action-payment_request.payment_request_action``) is opened after
 logging in through ``/web/session/authenticate`` and saved as a PNG, for a person to look at.
@@ -95,6 +95,12 @@ def main():
     parser.add_argument("--height", type=int, default=900)
     parser.add_argument("--wait", type=float, default=4.0, help="seconds to let the page render")
     parser.add_argument("--full-page", action="store_true")
+    parser.add_argument(
+        "--click",
+        action="append",
+        default=[],
+        help="CSS selector to click after each page loads (repeatable, in order)",
+    )
     parser.add_argument("pairs", nargs="+", help="PATH OUT.png pairs")
     args = parser.parse_args()
     if len(args.pairs) % 2:
@@ -123,6 +129,12 @@ def main():
         for path, out in zip(args.pairs[::2], args.pairs[1::2], strict=True):
             chrome.call("Page.navigate", url=f"{args.url}{path}")
             time.sleep(args.wait)
+            for selector in args.click:
+                chrome.call(
+                    "Runtime.evaluate",
+                    expression=f"document.querySelector({json.dumps(selector)}).click()",
+                )
+                time.sleep(args.wait / 2)
             params = {"format": "png"}
             if args.full_page:
                 metrics = chrome.call("Page.getLayoutMetrics")["cssContentSize"]

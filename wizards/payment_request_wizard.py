@@ -30,7 +30,7 @@ class PaymentRequestWizard(models.TransientModel):
     res_ids = fields.Json(string="Source Records", readonly=True)
     record_count = fields.Integer(compute="_compute_record_count")
     request_id = fields.Many2one(comodel_name="payment.request", readonly=True)
-    purpose = fields.Selection(selection="_selection_purpose", required=True)
+    purpose = fields.Selection(selection=PURPOSES, required=True)
     partner_id = fields.Many2one(
         string="Customer", comodel_name="res.partner", compute="_compute_document", store=True
     )
@@ -108,13 +108,6 @@ class PaymentRequestWizard(models.TransientModel):
         if "purpose" in fields_list and not values.get("purpose"):
             values["purpose"] = PURPOSES_BY_MODEL[model][0]
         return values
-
-    @api.model
-    def _selection_purpose(self):
-        model = self.env.context.get("active_model")
-        if model in PURPOSES_BY_MODEL:
-            return [item for item in PURPOSES if item[0] in PURPOSES_BY_MODEL[model]]
-        return PURPOSES
 
     # === COMPUTE METHODS === #
 
@@ -487,6 +480,8 @@ class PaymentRequestWizard(models.TransientModel):
             return self._action_resend()
         if self.mode == "amend":
             return self._action_amend()
+        if self.purpose not in PURPOSES_BY_MODEL[self.res_model]:
+            raise UserError(self.env._("This purpose cannot be requested from this document."))
         if self.record_count > 1:
             return self._action_send_bulk()
         return self._action_send_single()
@@ -510,8 +505,6 @@ class PaymentRequestWizard(models.TransientModel):
 
     def _action_send_single(self):
         record = self._get_records()
-        if self.purpose not in PURPOSES_BY_MODEL[self.res_model]:
-            raise UserError(self.env._("This purpose cannot be requested from this document."))
         invoices = self.invoice_ids if self.purpose in ("invoices", "invoice") else None
         document = self._document_values(record, self.purpose, invoices)
         if self.purpose == "invoices" and not invoices:

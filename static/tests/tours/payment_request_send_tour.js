@@ -11,7 +11,7 @@ registry.category("web_tour.tours").add("payment_request_send_from_order", {
         },
         {
             content: "The deposit is proposed",
-            trigger: ".modal div[name=purpose] input[data-value=deposit]:checked",
+            trigger: ".modal div[name=purpose] select option:checked:contains(Deposit):not(:visible)",
         },
         {
             content: "Send by email and SMS",
