@@ -27,6 +27,7 @@
         "data/sms_template_data.xml",
         "wizards/payment_request_wizard_views.xml",
         "views/payment_request_views.xml",
+        "views/payment_request_templates.xml",
         "views/sale_order_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",

@@ -1,7 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+from . import account_move
 from . import payment_request
 from . import payment_transaction
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import sale_order
+from . import sale_order_line

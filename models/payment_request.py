@@ -6,7 +6,7 @@ from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import plaintext2html
+from odoo.tools import SQL, format_amount, plaintext2html
 
 PURPOSES = [
     ("free", "Free amount"),
@@ -39,6 +39,7 @@ WORKFLOW_FIELDS = {
     "consolidated_date",
     "replaced_by_id",
     "channel",
+    "cancel_reason",
 }
 
 EXPIRY_BATCH_SIZE = 1000
@@ -187,6 +188,15 @@ class PaymentRequest(models.Model):
     consolidated_date = fields.Datetime(readonly=True, copy=False)
     replaced_by_id = fields.Many2one(
         string="Replaced by", comodel_name="payment.request", readonly=True, copy=False
+    )
+    cancel_reason = fields.Selection(
+        selection=[
+            ("user", "Cancelled by the requester"),
+            ("replaced", "Replaced by a new request"),
+            ("withdrawn", "Withdrawn: its document changed"),
+        ],
+        readonly=True,
+        copy=False,
     )
     channel = fields.Selection(
         string="Sent by",
@@ -450,7 +460,7 @@ class PaymentRequest(models.Model):
             ("draft", "open"), self.env._("Only draft or open payment requests can be cancelled.")
         )
         self.check_access("write")
-        self.sudo().write({"state": "cancelled"})
+        self.sudo().write({"state": "cancelled", "cancel_reason": "user"})
         return True
 
     def action_recreate(self):
@@ -667,6 +677,150 @@ class PaymentRequest(models.Model):
             mails.send_after_commit()
             sms_records.send()
         return messages
+
+    def _is_past_expiration(self):
+        """Whether the validity of the request has passed, whatever the cron has done yet."""
+        self.ensure_one()
+        return bool(self.expiration_date) and self.expiration_date <= fields.Datetime.now()
+
+    def _check_payable(self):
+        """Refuse a new payment attempt unless the request can be paid right now.
+
+        The request row is locked first, so that two attempts started together (two tabs, two
+        clicks) are serialized and the second one sees the first.
+
+        :raise ValidationError: with a message for the customer
+        """
+        self.ensure_one()
+        self.env.cr.execute(
+            SQL("SELECT id FROM payment_request WHERE id = %s FOR UPDATE", self.id)
+        )
+        self.invalidate_recordset(["state"])
+        if self.state == "paid":
+            raise ValidationError(self.env._("This payment request is already paid."))
+        if self.state != "open":
+            raise ValidationError(self.env._("This payment request can no longer be paid."))
+        if self._is_past_expiration():
+            raise ValidationError(self.env._("This payment request has expired."))
+        ongoing = self.env["payment.transaction"].sudo().search_count(
+            [
+                ("payment_request_id", "=", self.id),
+                ("state", "in", ("pending", "authorized", "done")),
+            ],
+            limit=1,
+        )
+        if ongoing:
+            raise ValidationError(
+                self.env._(
+                    "A payment of this request is already in progress or done: it cannot be "
+                    "paid twice."
+                )
+            )
+
+    def _get_customer_status(self):
+        """Return what the customer's page says of the request.
+
+        :return: 'payable', 'processing', 'paid', 'expired', 'replaced', 'withdrawn' or
+            'cancelled'
+        """
+        self.ensure_one()
+        if self.state == "paid":
+            return "paid"
+        if self.state == "expired" or (self.state == "open" and self._is_past_expiration()):
+            return "expired"
+        if self.state == "cancelled":
+            if self.cancel_reason == "replaced" or self.replaced_by_id:
+                return "replaced"
+            if self.cancel_reason == "withdrawn":
+                return "withdrawn"
+            return "cancelled"
+        if self.state != "open":
+            return "cancelled"
+        if self.transaction_ids.filtered(lambda tx: tx.state in ("pending", "authorized")):
+            return "processing"
+        return "payable"
+
+    def _get_portal_page_values(self):
+        """Return the rendering values of the customer's page of the request."""
+        self.ensure_one()
+        status = self._get_customer_status()
+        return {
+            "payment_request": self,
+            "res_company": self.company_id,
+            "status": status,
+            "payable": status == "payable",
+            "page_title": self.env._("Payment request %(name)s", name=self.name),
+            "last_transaction": self.transaction_ids.sorted("id")[-1:]
+            if status == "paid"
+            else self.env["payment.transaction"],
+        }
+
+    def _get_transaction_values(self):
+        """Return the values of a payment attempt, all taken from the request.
+
+        :return: the create values of the transaction and the documents it settles
+        :rtype: dict
+        """
+        self.ensure_one()
+        values = {
+            "amount": self.amount,
+            "currency_id": self.currency_id.id,
+            "partner_id": self.partner_id.id,
+            "custom_create_values": {"payment_request_id": self.id},
+        }
+        if self.invoice_ids:
+            values["custom_create_values"]["invoice_ids"] = [Command.set(self.invoice_ids.ids)]
+        if self.sale_order_id:
+            values["custom_create_values"]["sale_order_ids"] = [
+                Command.set(self.sale_order_id.ids)
+            ]
+        return values
+
+    def _mark_paid(self, transaction):
+        """Mark the request paid by `transaction` and tell its requester.
+
+        :param payment.transaction transaction: the confirmed transaction
+        """
+        self.ensure_one()
+        if self.state == "paid":
+            return
+        self.sudo().write(
+            {"state": "paid", "paid_date": transaction.last_state_change, "is_read": False}
+        )
+        self._notify_requester(
+            self.env._(
+                "Paid by %(customer)s: %(amount)s (transaction %(reference)s).",
+                customer=transaction.partner_id.display_name,
+                amount=format_amount(self.env, transaction.amount, transaction.currency_id),
+                reference=transaction.reference,
+            )
+        )
+
+    def _withdraw(self, reason):
+        """Cancel open requests whose document changed, and tell their requesters.
+
+        :param str reason: what changed, for the chatter
+        """
+        requests = self.filtered(lambda request: request.state in ("draft", "open"))
+        if not requests:
+            return
+        requests.sudo().write(
+            {"state": "cancelled", "cancel_reason": "withdrawn", "is_read": False}
+        )
+        for request in requests:
+            request._notify_requester(
+                self.env._("Withdrawn: %(reason)s. Its link can no longer be paid.", reason=reason)
+            )
+
+    def _notify_requester(self, body):
+        """Post `body` in the chatter and notify the requester of the request."""
+        self.ensure_one()
+        self.sudo().message_post(
+            body=body,
+            partner_ids=self.user_id.partner_id.ids,
+            subtype_xmlid="mail.mt_note",
+            message_type="comment",
+        )
 
     @api.model
     def _cron_expire_requests(self, batch_size=EXPIRY_BATCH_SIZE):

@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class PaymentTransaction(models.Model):
@@ -13,3 +13,31 @@ class PaymentTransaction(models.Model):
         readonly=True,
         ondelete="restrict",
     )
+
+    @api.model
+    def _compute_reference_prefix(self, provider_code, separator, **values):
+        """Override of `payment` to name the attempts of a request after the request.
+
+        :param str provider_code: The code of the provider handling the transaction
+        :param str separator: The custom separator used to separate data references
+        :param dict values: The transaction values; `payment_request_id` when paying a request
+        :return: The number of the request, or the prefix of `super`
+        :rtype: str
+        """
+        request_id = values.get("payment_request_id")
+        if request_id:
+            request = self.env["payment.request"].sudo().browse(request_id).exists()
+            if request:
+                return request.name
+        return super()._compute_reference_prefix(provider_code, separator, **values)
+
+    def _post_process(self):
+        """Override of `payment` to settle the payment requests of confirmed transactions.
+
+        `account_payment` and `sale` have created the payment, reconciled it with the linked
+        invoices and confirmed the linked quotation; the request is then marked paid.
+        """
+        super()._post_process()
+        done = self.filtered(lambda tx: tx.state == "done" and tx.payment_request_id)
+        for tx in done:
+            tx.payment_request_id._mark_paid(tx)

@@ -20,6 +20,40 @@ class ResPartner(models.Model):
         groups=REQUEST_GROUPS,
     )
 
+    payment_request_wallet_balance = fields.Monetary(
+        string="Prepaid Balance",
+        compute="_compute_payment_request_wallet_balance",
+        currency_field="payment_request_wallet_currency_id",
+        groups="account.group_account_invoice",
+        help="Payments received from the customer and not yet applied to an invoice: wallet "
+        "top-ups, deposits and other prepayments, offered when their next invoices are paid.",
+    )
+    payment_request_wallet_currency_id = fields.Many2one(
+        comodel_name="res.currency", compute="_compute_payment_request_wallet_balance"
+    )
+
+    def _compute_payment_request_wallet_balance(self):
+        self.payment_request_wallet_currency_id = self.env.company.currency_id
+        self.payment_request_wallet_balance = 0.0
+        commercial = self.commercial_partner_id
+        credits = self.env["account.move.line"].sudo()._read_group(
+            [
+                ("partner_id", "in", commercial.ids),
+                ("company_id", "in", self.env.companies.ids),
+                ("account_id.account_type", "=", "asset_receivable"),
+                ("parent_state", "=", "posted"),
+                ("reconciled", "=", False),
+                ("amount_residual", "<", 0),
+            ],
+            groupby=["partner_id"],
+            aggregates=["amount_residual:sum"],
+        )
+        balance = {partner.id: -amount for partner, amount in credits}
+        for partner in self:
+            partner.payment_request_wallet_balance = balance.get(
+                partner.commercial_partner_id.id, 0.0
+            )
+
     def _compute_payment_request_count(self):
         """Count the requests of each partner and of its contacts, as sale does for orders."""
         self.payment_request_count = 0
@@ -46,4 +80,24 @@ class ResPartner(models.Model):
         )
         action["domain"] = [("partner_id", "child_of", self.ids)]
         action["context"] = {"default_partner_id": self.id}
+        return action
+
+    def action_view_payment_request_credits(self):
+        """Open the customer's payments not yet applied to an invoice."""
+        self.ensure_one()
+        action = {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Prepaid Balance"),
+            "res_model": "account.move.line",
+            "view_mode": "list",
+            "views": [(False, "list")],
+        }
+        action["domain"] = [
+            ("partner_id", "=", self.commercial_partner_id.id),
+            ("account_id.account_type", "=", "asset_receivable"),
+            ("parent_state", "=", "posted"),
+            ("reconciled", "=", False),
+            ("amount_residual", "<", 0),
+        ]
+        action["context"] = {"create": False}
         return action

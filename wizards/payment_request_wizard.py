@@ -604,8 +604,7 @@ class PaymentRequestWizard(models.TransientModel):
         )
         recipient = self._get_email_recipient(partner, email)
         new._send_link(self.channel, {new.id: recipient}, {new.id: number})
-        old.action_cancel()
-        old.sudo().replaced_by_id = new
+        old.sudo().write({"state": "cancelled", "cancel_reason": "replaced", "replaced_by_id": new.id})
         old.message_post(
             body=Markup(
                 self.env._(

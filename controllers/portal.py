@@ -1,0 +1,134 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+from werkzeug.exceptions import NotFound
+
+from odoo import http
+from odoo.exceptions import AccessError, MissingError, ValidationError
+from odoo.http import request
+
+from odoo.addons.payment.controllers import portal as payment_portal
+
+
+class PaymentRequestPortal(payment_portal.PaymentPortal):
+    """The public page of a payment request and the route that pays it.
+
+    Both check the request's access token first; everything else (amount, currency, customer,
+    company, documents) is read from the request itself, never from the browser.
+    """
+
+    def _get_payment_request_sudo(self, request_id, access_token):
+        """Return the request, in sudo mode, if the access token opens it.
+
+        :raise NotFound: for an unknown request or a wrong token, so that nothing leaks
+        """
+        if not access_token or not access_token.isascii():
+            raise NotFound()  # consteq() raises on non-ASCII input
+        try:
+            request_sudo = self._document_check_access(
+                "payment.request", request_id, access_token=access_token
+            )
+        except (AccessError, MissingError) as error:
+            raise NotFound() from error
+        if not request_sudo.access_token:
+            raise NotFound()  # Drafts have no link yet.
+        return request_sudo
+
+    @http.route(
+        "/payment_request/<int:request_id>",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        website=True,
+        sitemap=False,
+    )
+    def payment_request_page(self, request_id, access_token=None, **kwargs):
+        """Show the request to the customer, with the payment form while it can be paid."""
+        request_sudo = self._get_payment_request_sudo(request_id, access_token)
+        if request.env.user._is_public() and request_sudo.partner_id.lang:
+            # A visitor following the link reads it in the customer's language.
+            request.update_context(lang=request_sudo.partner_id.lang)
+            request_sudo = request_sudo.with_context(lang=request_sudo.partner_id.lang)
+        values = request_sudo._get_portal_page_values()
+        if values["payable"]:
+            values.update(self._get_payment_request_form_values(request_sudo))
+        return request.render("payment_request.payment_request_page", values)
+
+    def _get_payment_request_form_values(self, request_sudo):
+        """Return the rendering values of Odoo's payment form for the request."""
+        partner_sudo = request_sudo.partner_id
+        user = request.env.user
+        # Saved cards are offered only to the customer themselves, logged in.
+        is_customer = (
+            not user._is_public()
+            and user.partner_id.commercial_partner_id == partner_sudo.commercial_partner_id
+        )
+        availability_report = {}
+        providers_sudo = request.env["payment.provider"].sudo()._get_compatible_providers(
+            request_sudo.company_id.id,
+            partner_sudo.id,
+            request_sudo.amount,
+            currency_id=request_sudo.currency_id.id,
+            report=availability_report,
+        )
+        payment_methods_sudo = request.env["payment.method"].sudo()._get_compatible_payment_methods(
+            providers_sudo.ids,
+            partner_sudo.id,
+            currency_id=request_sudo.currency_id.id,
+            report=availability_report,
+        )
+        tokens_sudo = (
+            request.env["payment.token"].sudo()._get_available_tokens(
+                providers_sudo.ids, partner_sudo.id
+            )
+            if is_customer
+            else request.env["payment.token"]
+        )
+        show_tokenize = self._compute_show_tokenize_input_mapping(providers_sudo)
+        if not is_customer:
+            show_tokenize = dict.fromkeys(show_tokenize, False)
+        return {
+            "reference_prefix": request_sudo.name,
+            "amount": request_sudo.amount,
+            "currency": request_sudo.currency_id,
+            "partner_id": partner_sudo.id,
+            "providers_sudo": providers_sudo,
+            "payment_methods_sudo": payment_methods_sudo,
+            "tokens_sudo": tokens_sudo,
+            "availability_report": availability_report,
+            "show_tokenize_input_mapping": show_tokenize,
+            "transaction_route": f"/payment_request/{request_sudo.id}/transaction",
+            "landing_route": request_sudo.get_portal_url(),
+            "access_token": request_sudo.access_token,
+        }
+
+    @http.route("/payment_request/<int:request_id>/transaction", type="json", auth="public")
+    def payment_request_transaction(self, request_id, access_token=None, **kwargs):
+        """Create a payment attempt of the request and return its processing values.
+
+        The amount, currency and customer sent by the browser are ignored: they come from the
+        request, which must be payable right now.
+
+        :raise ValidationError: for a wrong token or a request that cannot be paid
+        """
+        try:
+            request_sudo = self._get_payment_request_sudo(request_id, access_token)
+        except NotFound as error:
+            raise ValidationError(request.env._("The access token is invalid.")) from error
+        self._validate_transaction_kwargs(kwargs)
+        if kwargs.get("is_validation"):
+            raise ValidationError(request.env._("A payment request cannot save a card only."))
+        request_sudo._check_payable()
+        values = request_sudo._get_transaction_values()
+        kwargs.pop("amount", None)
+        kwargs.pop("csrf_token", None)
+        kwargs["landing_route"] = request_sudo.get_portal_url()
+        if request.env.user._is_public():
+            kwargs["tokenization_requested"] = False
+        tx_sudo = self._create_transaction(
+            amount=values["amount"],
+            currency_id=values["currency_id"],
+            partner_id=values["partner_id"],
+            custom_create_values=values["custom_create_values"],
+            **kwargs,
+        )
+        return tx_sudo._get_processing_values()

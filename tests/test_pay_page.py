@@ -1,0 +1,179 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+import json
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from odoo import fields
+from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
+
+from .common import PaymentRequestCommon
+
+
+class PayPageCommon(PaymentRequestCommon, HttpCase):
+    """An open request, the demo provider, and helpers to call the public routes."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.provider = cls.env.ref("payment.payment_provider_demo")
+        cls.provider.write({"state": "test", "is_published": True})
+        cls.method = cls.provider.payment_method_ids[:1]
+        cls.request = cls._create_request(amount=120.0, description="Storage unit B12")
+        cls.request.action_open()
+
+    def _page(self, request=None, token=None):
+        request = request or self.request
+        token = request.access_token if token is None else token
+        return self.url_open(f"/payment_request/{request.id}?access_token={token}")
+
+    def _pay(self, request=None, token=None, **params):
+        """Call the transaction route as the payment form does; return the JSON-RPC answer."""
+        request = request or self.request
+        values = {
+            "provider_id": self.provider.id,
+            "payment_method_id": self.method.id,
+            "token_id": None,
+            "amount": request.amount,
+            "flow": "direct",
+            "tokenization_requested": False,
+            "landing_route": "/somewhere/else",
+            "is_validation": False,
+            "access_token": request.access_token if token is None else token,
+            **params,
+        }
+        response = self.url_open(
+            f"/payment_request/{request.id}/transaction",
+            data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": values}),
+            headers={"Content-Type": "application/json"},
+        )
+        self.assertEqual(response.status_code, 200)
+        return response.json()
+
+    def _tx(self, request=None):
+        return (request or self.request).sudo().transaction_ids.sorted("id")[-1:]
+
+
+@tagged("post_install", "-at_install")
+class TestPayPage(PayPageCommon):
+    # === THE PAGE === #
+
+    def test_page_opens_logged_out_with_token(self):
+        self.company.write({"payment_request_legal_url": "https://example.com/legal",
+                            "payment_request_privacy_url": "https://example.com/privacy"})
+        response = self._page()
+        self.assertEqual(response.status_code, 200)
+        for expected in (self.request.name, "120.00", "Storage unit B12", "Sally Salesman",
+                         "o_payment_form", "https://example.com/legal",
+                         "https://example.com/privacy", "Pay before"):
+            self.assertIn(expected, response.text)
+
+    @mute_logger("odoo.http")
+    def test_page_refuses_bad_links(self):
+        other = self._create_request(amount=5.0, description="Someone else's")
+        other.action_open()
+        for url in (
+            f"/payment_request/{self.request.id}",
+            f"/payment_request/{self.request.id}?access_token=",
+            f"/payment_request/{self.request.id}?access_token=wrong",
+            f"/payment_request/{self.request.id}?access_token={other.access_token}",
+            f"/payment_request/{self.request.id + 100000}?access_token={self.request.access_token}",
+            "/payment_request/abc?access_token=x",
+            f"/payment_request/{self.request.id}?access_token=%00%ff'--",
+        ):
+            with self.subTest(url=url):
+                response = self.url_open(url)
+                self.assertIn(response.status_code, (403, 404))
+                self.assertNotIn("Storage unit B12", response.text)
+                self.assertNotIn("Someone else", response.text)
+
+    def test_draft_request_has_no_page(self):
+        draft = self._create_request()
+        self.assertEqual(self.url_open(f"/payment_request/{draft.id}?access_token=").status_code, 404)
+
+    def test_closed_requests_show_why_and_no_form(self):
+        cases = {
+            "expired": ({"state": "expired"}, "has expired"),
+            "cancelled": ({"state": "cancelled", "cancel_reason": "user"}, "was cancelled"),
+            "withdrawn": ({"state": "cancelled", "cancel_reason": "withdrawn"}, "was withdrawn"),
+            "replaced": ({"state": "cancelled", "cancel_reason": "replaced"}, "was replaced"),
+            "paid": ({"state": "paid", "paid_date": fields.Datetime.now()}, "is paid"),
+        }
+        for name, (values, message) in cases.items():
+            with self.subTest(case=name):
+                request = self._create_request(amount=33.0)
+                request.action_open()
+                request.sudo().write(values)
+                response = self._page(request)
+                self.assertEqual(response.status_code, 200)
+                self.assertIn(message, response.text)
+                self.assertNotIn("o_payment_form", response.text)
+
+    def test_open_request_past_expiration_shows_expired(self):
+        with freeze_time(fields.Datetime.now() + timedelta(hours=25)):
+            response = self._page()
+        self.assertIn("has expired", response.text)
+        self.assertNotIn("o_payment_form", response.text)
+
+    # === PAYING === #
+
+    def test_transaction_takes_amount_from_the_request(self):
+        answer = self._pay(amount=1.0, currency_id=self.env.ref("base.EUR").id)
+        self.assertIn("error", answer)  # currency_id is not a key the route accepts
+        answer = self._pay(amount=1.0)
+        self.assertNotIn("error", answer)
+        tx = self._tx()
+        self.assertEqual(tx.amount, 120.0)
+        self.assertEqual(tx.currency_id, self.request.currency_id)
+        self.assertEqual(tx.partner_id, self.request.partner_id)
+        self.assertEqual(tx.company_id, self.request.company_id)
+        self.assertEqual(tx.payment_request_id, self.request)
+        self.assertTrue(tx.reference.startswith(self.request.name))
+        self.assertIn(f"/payment_request/{self.request.id}", tx.landing_route)
+        self.assertEqual(self.request.attempt_count, 1)
+
+    @mute_logger("odoo.http")
+    def test_transaction_refusals(self):
+        answer = self._pay(token="wrong")
+        self.assertIn("access token is invalid", answer["error"]["data"]["message"])
+        cancelled = self._create_request(amount=10.0)
+        cancelled.action_open()
+        cancelled.action_cancel()
+        answer = self._pay(cancelled)
+        self.assertIn("can no longer be paid", answer["error"]["data"]["message"])
+        with freeze_time(fields.Datetime.now() + timedelta(days=2)):
+            answer = self._pay()
+        self.assertIn("has expired", answer["error"]["data"]["message"])
+        self.assertFalse(self.request.sudo().transaction_ids)
+
+    @mute_logger("odoo.http")
+    def test_one_payment_only(self):
+        self._pay()
+        self._tx()._set_pending()
+        answer = self._pay()  # a second tab
+        self.assertIn("already in progress or done", answer["error"]["data"]["message"])
+        self.assertEqual(self.request.attempt_count, 1)
+
+    def test_failed_attempt_allows_a_new_one(self):
+        self._pay()
+        self._tx()._set_error("Card declined")
+        self.assertEqual(self.request.state, "open")
+        answer = self._pay()
+        self.assertNotIn("error", answer)
+        self.assertEqual(self.request.attempt_count, 2)
+        self.assertNotEqual(self.request.sudo().transaction_ids[0].reference,
+                            self.request.sudo().transaction_ids[1].reference)
+
+    @mute_logger("odoo.http")
+    def test_paid_request_refuses_payment(self):
+        self.request.sudo().state = "paid"
+        answer = self._pay()
+        self.assertIn("already paid", answer["error"]["data"]["message"])
+
+    @mute_logger("odoo.http")
+    def test_validation_only_refused(self):
+        answer = self._pay(is_validation=True)
+        self.assertIn("error", answer)
+        self.assertFalse(self.request.sudo().transaction_ids)

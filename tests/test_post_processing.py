@@ -1,0 +1,165 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+from odoo.tests import tagged
+
+from .test_payment_request_wizard import RequestSendingCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPostProcessing(RequestSendingCommon):
+    """What a confirmed payment does, with real accounting, for each purpose."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.provider = cls.env.ref("payment.payment_provider_demo")
+        cls.provider.write({"state": "test"})
+        cls.method = cls.provider.payment_method_ids[:1]
+
+    def _open(self, **values):
+        request = self.env["payment.request"].create(
+            {"partner_id": self.customer.id, "amount": 100.0, "purpose": "free",
+             "user_id": self.salesman.id, **values}
+        )
+        request.action_open()
+        return request
+
+    def _pay(self, request, state="done"):
+        """Create an attempt the way the pay page does, confirm it and post-process it."""
+        values = request._get_transaction_values()
+        Transaction = self.env["payment.transaction"].sudo()
+        tx = Transaction.create({
+            "provider_id": self.provider.id,
+            "payment_method_id": self.method.id,
+            "reference": Transaction._compute_reference(
+                self.provider.code, **values["custom_create_values"]
+            ),
+            "amount": values["amount"],
+            "currency_id": values["currency_id"],
+            "partner_id": values["partner_id"],
+            "operation": "online_direct",
+            **values["custom_create_values"],
+        })
+        if state == "done":
+            tx._set_done()
+        else:
+            tx._set_error("Declined")
+        tx._post_process()
+        return tx
+
+    def test_request_becomes_paid_and_requester_is_told(self):
+        request = self._open()
+        tx = self._pay(request)
+        self.assertEqual(request.state, "paid")
+        self.assertTrue(request.paid_date)
+        self.assertFalse(request.is_read)
+        self.assertTrue(tx.reference.startswith(request.name))
+        message = request.message_ids.filtered(lambda m: "Paid by" in (m.body or ""))
+        self.assertIn(self.salesman.partner_id, message.partner_ids)
+        request.with_user(self.salesman).action_mark_read()
+        self.assertTrue(request.is_read)
+
+    def test_failed_attempt_keeps_the_request_open(self):
+        request = self._open()
+        self._pay(request, state="error")
+        self.assertEqual(request.state, "open")
+        self._pay(request)
+        self.assertEqual(request.state, "paid")
+        self.assertEqual(request.attempt_count, 2)
+        self.assertEqual(request.state_display, "Paid (2 attempts)")
+
+    def test_free_amount_is_a_posted_payment_left_as_credit(self):
+        request = self._open(amount=60.0)
+        tx = self._pay(request)
+        payment = tx.payment_id
+        self.assertIn(payment.state, ("in_process", "paid"))
+        self.assertIn(request.name, payment.memo)
+        self.assertEqual(payment.amount, 60.0)
+        self.assertEqual(self.customer.payment_request_wallet_balance, 60.0)
+
+    def test_wallet_top_up_shows_prepaid_balance(self):
+        before = self.customer.payment_request_wallet_balance
+        self._pay(self._open(purpose="wallet", amount=250.0))
+        self.customer.invalidate_recordset(["payment_request_wallet_balance"])
+        self.assertEqual(self.customer.payment_request_wallet_balance, before + 250.0)
+        # The credit is then offered on the customer's next invoice.
+        invoice = self._create_invoice(self.customer, 100.0)
+        self.assertTrue(invoice.invoice_has_outstanding)
+
+    def test_invoice_paid_in_full(self):
+        invoice = self._create_invoice(self.customer, 200.0)
+        request = self._open(purpose="invoice", amount=200.0, invoice_ids=[(6, 0, invoice.ids)])
+        self._pay(request)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(invoice.amount_residual, 0.0)
+
+    def test_invoice_paid_in_part(self):
+        invoice = self._create_invoice(self.customer, 200.0)
+        request = self._open(purpose="invoice", amount=80.0, invoice_ids=[(6, 0, invoice.ids)])
+        self._pay(request)
+        self.assertEqual(invoice.payment_state, "partial")
+        self.assertEqual(invoice.amount_residual, 120.0)
+
+    def test_several_invoices_in_one_payment(self):
+        first = self._create_invoice(self.customer, 70.0)
+        second = self._create_invoice(self.customer, 30.0)
+        request = self._open(purpose="invoices", amount=100.0,
+                             invoice_ids=[(6, 0, (first | second).ids)])
+        tx = self._pay(request)
+        self.assertEqual(len(tx.payment_id), 1)
+        for invoice in first | second:
+            self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+
+    def test_deposit_confirms_quotation_and_marks_order(self):
+        self.order.write({"require_payment": True, "prepayment_percent": 0.3})
+        request = self._open(purpose="deposit", amount=150.0, sale_order_id=self.order.id)
+        tx = self._pay(request)
+        self.assertEqual(self.order.state, "sale")
+        self.assertEqual(self.order.payment_request_deposit_state, "received")
+        self.assertEqual(self.order.payment_request_amount_received, 150.0)
+        self.assertEqual(self.order.amount_paid, 150.0)
+        self.assertIn(self.order, tx.sale_order_ids)
+        # The money waited as customer credit and settles part of the order's invoice.
+        invoice = self.order._create_invoices()
+        invoice.action_post()
+        self.assertEqual(invoice.payment_state, "partial")
+        self.assertEqual(invoice.amount_residual, 350.0)
+
+    def test_deposit_below_prepayment_keeps_quotation(self):
+        self.order.write({"require_payment": True, "prepayment_percent": 0.5})
+        self._pay(self._open(purpose="deposit", amount=100.0, sale_order_id=self.order.id))
+        self.assertEqual(self.order.state, "draft")
+        self.assertEqual(self.order.payment_request_deposit_state, "received")
+
+    # === DOCUMENTS CHANGED UNDER AN OPEN REQUEST === #
+
+    def _assert_withdrawn(self, request):
+        self.assertEqual(request.state, "cancelled")
+        self.assertEqual(request.cancel_reason, "withdrawn")
+        self.assertFalse(request.is_read)
+        note = request.message_ids[0]
+        self.assertIn("Withdrawn", note.body)
+        self.assertIn(self.salesman.partner_id, note.partner_ids)
+
+    def test_order_cancelled_withdraws_request(self):
+        request = self._open(purpose="order", amount=500.0, sale_order_id=self.order.id)
+        self.order._action_cancel()
+        self._assert_withdrawn(request)
+
+    def test_order_total_below_request_withdraws_it(self):
+        deposit = self._open(purpose="deposit", amount=100.0, sale_order_id=self.order.id)
+        balance = self._open(purpose="order", amount=500.0, sale_order_id=self.order.id)
+        self.order.order_line.product_uom_qty = 4  # 400.00
+        self._assert_withdrawn(balance)
+        self.assertEqual(deposit.state, "open")
+        self.order.order_line.product_uom_qty = 6  # raising the total withdraws nothing
+        self.assertEqual(deposit.state, "open")
+
+    def test_invoice_reset_or_cancelled_withdraws_request(self):
+        for action in ("button_draft", "button_cancel"):
+            with self.subTest(action=action):
+                invoice = self._create_invoice(self.customer, 90.0)
+                request = self._open(purpose="invoice", amount=90.0,
+                                     invoice_ids=[(6, 0, invoice.ids)])
+                getattr(invoice, action)()
+                self._assert_withdrawn(request)
