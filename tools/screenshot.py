@@ -139,7 +139,10 @@ def main():
             if args.full_page:
                 metrics = chrome.call("Page.getLayoutMetrics")["cssContentSize"]
                 params["clip"] = {
-                    "x": 0, "y": 0, "width": metrics["width"], "height": metrics["height"],
+                    "x": 0,
+                    "y": 0,
+                    "width": metrics["width"],
+                    "height": metrics["height"],
                     "scale": 1,
                 }
                 params["captureBeyondViewport"] = True
