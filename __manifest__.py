@@ -22,6 +22,8 @@
         "security/payment_request_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
+        "report/payment_request_reports.xml",
+        "report/payment_request_templates.xml",
         "data/mail_message_subtype_data.xml",
         "data/mail_template_data.xml",
         "data/sms_template_data.xml",
@@ -44,5 +46,4 @@
     },
     "uninstall_hook": "uninstall_hook",
     "installable": True,
-    "application": False,
 }

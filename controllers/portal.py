@@ -3,7 +3,9 @@
 from werkzeug.exceptions import NotFound
 
 from odoo import http
-from odoo.exceptions import AccessError, MissingError, ValidationError
+from odoo.exceptions import AccessError
+from odoo.exceptions import MissingError
+from odoo.exceptions import ValidationError
 from odoo.http import request
 
 from odoo.addons.payment.controllers import portal as payment_portal
@@ -63,23 +65,31 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             and user.partner_id.commercial_partner_id == partner_sudo.commercial_partner_id
         )
         availability_report = {}
-        providers_sudo = request.env["payment.provider"].sudo()._get_compatible_providers(
-            request_sudo.company_id.id,
-            partner_sudo.id,
-            request_sudo.amount,
-            currency_id=request_sudo.currency_id.id,
-            report=availability_report,
+        providers_sudo = (
+            request.env["payment.provider"]
+            .sudo()
+            ._get_compatible_providers(
+                request_sudo.company_id.id,
+                partner_sudo.id,
+                request_sudo.amount,
+                currency_id=request_sudo.currency_id.id,
+                report=availability_report,
+            )
         )
-        payment_methods_sudo = request.env["payment.method"].sudo()._get_compatible_payment_methods(
-            providers_sudo.ids,
-            partner_sudo.id,
-            currency_id=request_sudo.currency_id.id,
-            report=availability_report,
+        payment_methods_sudo = (
+            request.env["payment.method"]
+            .sudo()
+            ._get_compatible_payment_methods(
+                providers_sudo.ids,
+                partner_sudo.id,
+                currency_id=request_sudo.currency_id.id,
+                report=availability_report,
+            )
         )
         tokens_sudo = (
-            request.env["payment.token"].sudo()._get_available_tokens(
-                providers_sudo.ids, partner_sudo.id
-            )
+            request.env["payment.token"]
+            .sudo()
+            ._get_available_tokens(providers_sudo.ids, partner_sudo.id)
             if is_customer
             else request.env["payment.token"]
         )
@@ -132,3 +142,23 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             **kwargs,
         )
         return tx_sudo._get_processing_values()
+
+    @http.route(
+        "/payment_request/<int:request_id>/receipt",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        website=True,
+        sitemap=False,
+    )
+    def payment_request_receipt(self, request_id, access_token=None, **kwargs):
+        """Download the PDF receipt of a paid request."""
+        request_sudo = self._get_payment_request_sudo(request_id, access_token)
+        if request_sudo.state != "paid":
+            raise NotFound()
+        return self._show_report(
+            model=request_sudo,
+            report_type="pdf",
+            report_ref="payment_request.action_report_payment_request_receipt",
+            download=True,
+        )

@@ -22,7 +22,9 @@ class AccountMove(models.Model):
         for request in requests:
             invoices = ", ".join((request.invoice_ids & self).mapped("display_name"))
             if state == "draft":
-                reason = self.env._("the invoice %(invoices)s was reset to draft", invoices=invoices)
+                reason = self.env._(
+                    "the invoice %(invoices)s was reset to draft", invoices=invoices
+                )
             else:
                 reason = self.env._("the invoice %(invoices)s was cancelled", invoices=invoices)
             request._withdraw(reason)

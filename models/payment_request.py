@@ -4,9 +4,16 @@ from datetime import timedelta
 
 from markupsafe import Markup
 
-from odoo import Command, api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, format_amount, plaintext2html
+from odoo import Command
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+from odoo.tools import format_amount
+from odoo.tools import plaintext2html
 
 PURPOSES = [
     ("free", "Free amount"),
@@ -214,9 +221,7 @@ class PaymentRequest(models.Model):
         compute="_compute_delivery_status",
         compute_sudo=True,
     )
-    delivery_failure_reason = fields.Char(
-        compute="_compute_delivery_status", compute_sudo=True
-    )
+    delivery_failure_reason = fields.Char(compute="_compute_delivery_status", compute_sudo=True)
     is_undelivered = fields.Boolean(
         string="Not Delivered",
         compute="_compute_delivery_status",
@@ -263,7 +268,9 @@ class PaymentRequest(models.Model):
     def _compute_attempt_count(self):
         counts = {
             request.id: count
-            for request, count in self.env["payment.transaction"].sudo()._read_group(
+            for request, count in self.env["payment.transaction"]
+            .sudo()
+            ._read_group(
                 [("payment_request_id", "in", self.ids)],
                 groupby=["payment_request_id"],
                 aggregates=["__count"],
@@ -284,8 +291,13 @@ class PaymentRequest(models.Model):
                 ("mail_message_id.subtype_id", "=", subtype.id),
                 ("notification_type", "in", ("email", "sms")),
             ],
-            ["mail_message_id", "notification_type", "notification_status", "failure_type",
-             "failure_reason"],
+            [
+                "mail_message_id",
+                "notification_type",
+                "notification_status",
+                "failure_type",
+                "failure_reason",
+            ],
             order="id",
         )
 
@@ -296,9 +308,7 @@ class PaymentRequest(models.Model):
                 notification
             )
         failure_labels = dict(
-            self.env["mail.notification"]._fields["failure_type"]._description_selection(
-                self.env
-            )
+            self.env["mail.notification"]._fields["failure_type"]._description_selection(self.env)
         )
         for request in self:
             reasons = []
@@ -324,14 +334,21 @@ class PaymentRequest(models.Model):
     def _search_is_undelivered(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(self.env._("Unsupported search on Not Delivered."))
-        failed = self.env["mail.notification"].sudo().search_fetch(
-            [
-                ("mail_message_id.model", "=", self._name),
-                ("mail_message_id.subtype_id", "=",
-                 self.env.ref("payment_request.mt_payment_request_sent").id),
-                ("notification_status", "in", FAILED_NOTIFICATION_STATES),
-            ],
-            ["mail_message_id"],
+        failed = (
+            self.env["mail.notification"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("mail_message_id.model", "=", self._name),
+                    (
+                        "mail_message_id.subtype_id",
+                        "=",
+                        self.env.ref("payment_request.mt_payment_request_sent").id,
+                    ),
+                    ("notification_status", "in", FAILED_NOTIFICATION_STATES),
+                ],
+                ["mail_message_id"],
+            )
         )
         candidates = self.browse(set(failed.mail_message_id.mapped("res_id"))).sudo()
         undelivered_ids = candidates.filtered("is_undelivered").ids
@@ -339,7 +356,6 @@ class PaymentRequest(models.Model):
         return [("id", "in" if positive else "not in", undelivered_ids)]
 
     def _compute_access_url(self):
-        super()._compute_access_url()
         for request in self:
             request.access_url = f"/payment_request/{request.id}"
 
@@ -379,9 +395,7 @@ class PaymentRequest(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_except_used(self):
         if any(request.state not in ("draft", "cancelled") for request in self):
-            raise UserError(
-                self.env._("Only draft or cancelled payment requests can be deleted.")
-            )
+            raise UserError(self.env._("Only draft or cancelled payment requests can be deleted."))
 
     def _check_workflow_fields(self, vals_list):
         """Refuse direct writes of workflow fields outside sudo mode.
@@ -447,7 +461,8 @@ class PaymentRequest(models.Model):
             requests.sudo().write(
                 {
                     "state": "open",
-                    "expiration_date": now + timedelta(hours=company.payment_request_validity_hours),
+                    "expiration_date": now
+                    + timedelta(hours=company.payment_request_validity_hours),
                 }
             )
         for request in self:
@@ -501,9 +516,7 @@ class PaymentRequest(models.Model):
     def action_consolidate(self):
         """Mark paid requests as consolidated; reserved to Payment Managers."""
         if not self.env.user.has_group("payment_request.group_payment_manager"):
-            raise AccessError(
-                self.env._("Only Payment Managers can consolidate payment requests.")
-            )
+            raise AccessError(self.env._("Only Payment Managers can consolidate payment requests."))
         self._check_state(("paid",), self.env._("Only paid payment requests can be consolidated."))
         if already := self.filtered("consolidated"):
             raise UserError(
@@ -545,7 +558,8 @@ class PaymentRequest(models.Model):
         wrong = self.filtered(lambda request: request.state not in allowed_states)
         if wrong:
             names = ", ".join(f"{request.name} ({request.state_display})" for request in wrong)
-            raise UserError(f"{message}\n{names}")
+            # The message is translated by the caller.
+            raise UserError(f"{message}\n{names}")  # pylint: disable=translation-required
 
     def _send_link(self, channel, recipients, numbers=None, queue=False):
         """Open the requests if needed and send their links by email and/or SMS.
@@ -573,9 +587,9 @@ class PaymentRequest(models.Model):
                 "payment_request.mail_template_payment_request"
             )._generate_template(self.ids, ("subject", "body_html", "email_from"))
         if by_sms:
-            sms_bodies = self.env.ref(
-                "payment_request.sms_template_payment_request"
-            )._render_field("body", self.ids, compute_lang=True)
+            sms_bodies = self.env.ref("payment_request.sms_template_payment_request")._render_field(
+                "body", self.ids, compute_lang=True
+            )
         author = self.env.user.partner_id
         reply_to = self._notify_get_reply_to(default=author.email_formatted)
         subtype_id = self.env["ir.model.data"]._xmlid_to_res_id(
@@ -692,9 +706,7 @@ class PaymentRequest(models.Model):
         :raise ValidationError: with a message for the customer
         """
         self.ensure_one()
-        self.env.cr.execute(
-            SQL("SELECT id FROM payment_request WHERE id = %s FOR UPDATE", self.id)
-        )
+        self.env.cr.execute(SQL("SELECT id FROM payment_request WHERE id = %s FOR UPDATE", self.id))
         self.invalidate_recordset(["state"])
         if self.state == "paid":
             raise ValidationError(self.env._("This payment request is already paid."))
@@ -702,12 +714,16 @@ class PaymentRequest(models.Model):
             raise ValidationError(self.env._("This payment request can no longer be paid."))
         if self._is_past_expiration():
             raise ValidationError(self.env._("This payment request has expired."))
-        ongoing = self.env["payment.transaction"].sudo().search_count(
-            [
-                ("payment_request_id", "=", self.id),
-                ("state", "in", ("pending", "authorized", "done")),
-            ],
-            limit=1,
+        ongoing = (
+            self.env["payment.transaction"]
+            .sudo()
+            .search_count(
+                [
+                    ("payment_request_id", "=", self.id),
+                    ("state", "in", ("pending", "authorized", "done")),
+                ],
+                limit=1,
+            )
         )
         if ongoing:
             raise ValidationError(
@@ -771,9 +787,7 @@ class PaymentRequest(models.Model):
         if self.invoice_ids:
             values["custom_create_values"]["invoice_ids"] = [Command.set(self.invoice_ids.ids)]
         if self.sale_order_id:
-            values["custom_create_values"]["sale_order_ids"] = [
-                Command.set(self.sale_order_id.ids)
-            ]
+            values["custom_create_values"]["sale_order_ids"] = [Command.set(self.sale_order_id.ids)]
         return values
 
     def _mark_paid(self, transaction):
@@ -787,6 +801,7 @@ class PaymentRequest(models.Model):
         self.sudo().write(
             {"state": "paid", "paid_date": transaction.last_state_change, "is_read": False}
         )
+        self._send_receipt()
         self._notify_requester(
             self.env._(
                 "Paid by %(customer)s: %(amount)s (transaction %(reference)s).",
@@ -794,6 +809,29 @@ class PaymentRequest(models.Model):
                 amount=format_amount(self.env, transaction.amount, transaction.currency_id),
                 reference=transaction.reference,
             )
+        )
+
+    def _send_receipt(self):
+        """Email the customer their receipt, with the PDF, and keep it in the chatter."""
+        self.ensure_one()
+        if not self.partner_id.email:
+            return
+        # A note addressed to the customer: followers (the requester) are told by
+        # _notify_requester instead of receiving a copy of the receipt.
+        self.sudo().message_post_with_source(
+            "payment_request.mail_template_payment_request_receipt",
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def _get_report_base_filename(self):
+        self.ensure_one()
+        return self.env._("Receipt %(name)s", name=self.name.replace("/", "-"))
+
+    def action_print_receipt(self):
+        """Print the receipt (or the request, while unpaid) as a PDF."""
+        return self.env.ref("payment_request.action_report_payment_request_receipt").report_action(
+            self
         )
 
     def _withdraw(self, reason):

@@ -1,13 +1,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import api, fields, models
+from odoo import api
+from odoo import fields
+from odoo import models
 
 
 class PaymentTransaction(models.Model):
     _inherit = "payment.transaction"
 
     payment_request_id = fields.Many2one(
-        string="Payment Request",
         comodel_name="payment.request",
         index="btree_not_null",
         readonly=True,
@@ -37,7 +38,8 @@ class PaymentTransaction(models.Model):
         `account_payment` and `sale` have created the payment, reconciled it with the linked
         invoices and confirmed the linked quotation; the request is then marked paid.
         """
-        super()._post_process()
+        result = super()._post_process()
         done = self.filtered(lambda tx: tx.state == "done" and tx.payment_request_id)
         for tx in done:
             tx.payment_request_id._mark_paid(tx)
+        return result

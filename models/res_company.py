@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import api, fields, models
+from odoo import api
+from odoo import fields
+from odoo import models
 from odoo.exceptions import ValidationError
 
 
@@ -19,7 +21,6 @@ class ResCompany(models.Model):
         help="Share of the order total proposed as deposit when the order has no prepayment.",
     )
     payment_request_message = fields.Text(
-        string="Payment Request Message",
         translate=True,
         help="Your own words, added to the payment request email and shown on the pay page.",
     )

@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import fields, models
+from odoo import fields
+from odoo import models
 
 REQUEST_GROUPS = "sales_team.group_sale_salesman,account.group_account_invoice"
 
@@ -15,7 +16,6 @@ class ResPartner(models.Model):
         groups=REQUEST_GROUPS,
     )
     payment_request_count = fields.Integer(
-        string="Payment Request Count",
         compute="_compute_payment_request_count",
         groups=REQUEST_GROUPS,
     )
@@ -36,17 +36,21 @@ class ResPartner(models.Model):
         self.payment_request_wallet_currency_id = self.env.company.currency_id
         self.payment_request_wallet_balance = 0.0
         commercial = self.commercial_partner_id
-        credits = self.env["account.move.line"].sudo()._read_group(
-            [
-                ("partner_id", "in", commercial.ids),
-                ("company_id", "in", self.env.companies.ids),
-                ("account_id.account_type", "=", "asset_receivable"),
-                ("parent_state", "=", "posted"),
-                ("reconciled", "=", False),
-                ("amount_residual", "<", 0),
-            ],
-            groupby=["partner_id"],
-            aggregates=["amount_residual:sum"],
+        credits = (
+            self.env["account.move.line"]
+            .sudo()
+            ._read_group(
+                [
+                    ("partner_id", "in", commercial.ids),
+                    ("company_id", "in", self.env.companies.ids),
+                    ("account_id.account_type", "=", "asset_receivable"),
+                    ("parent_state", "=", "posted"),
+                    ("reconciled", "=", False),
+                    ("amount_residual", "<", 0),
+                ],
+                groupby=["partner_id"],
+                aggregates=["amount_residual:sum"],
+            )
         )
         balance = {partner.id: -amount for partner, amount in credits}
         for partner in self:

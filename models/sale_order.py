@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import api, fields, models
+from odoo import api
+from odoo import fields
+from odoo import models
 
 
 class SaleOrder(models.Model):
@@ -35,10 +37,14 @@ class SaleOrder(models.Model):
     @api.depends("payment_request_ids.state", "payment_request_ids.purpose")
     def _compute_payment_request_deposit_state(self):
         for order in self:
-            order.payment_request_deposit_state = "received" if any(
-                request.state == "paid" and request.purpose == "deposit"
-                for request in order.sudo().payment_request_ids
-            ) else False
+            order.payment_request_deposit_state = (
+                "received"
+                if any(
+                    request.state == "paid" and request.purpose == "deposit"
+                    for request in order.sudo().payment_request_ids
+                )
+                else False
+            )
 
     def write(self, vals):
         totals = self._get_totals_under_payment_requests()
@@ -58,8 +64,9 @@ class SaleOrder(models.Model):
     def _withdraw_if_total_lowered(self, totals):
         """Withdraw what the orders whose total dropped below `totals` can no longer ask."""
         lowered = self.browse(list(totals)).filtered(
-            lambda order: order.currency_id.compare_amounts(order.amount_total, totals[order.id])
-            < 0
+            lambda order: (
+                order.currency_id.compare_amounts(order.amount_total, totals[order.id]) < 0
+            )
         )
         lowered._withdraw_exceeding_payment_requests()
 
@@ -76,8 +83,10 @@ class SaleOrder(models.Model):
         for order in self:
             due = order.amount_total - order.amount_paid
             exceeding = order.sudo().payment_request_ids.filtered(
-                lambda request, due=due, order=order: request.state in ("draft", "open")
-                and order.currency_id.compare_amounts(request.amount, due) > 0
+                lambda request, due=due, order=order: (
+                    request.state in ("draft", "open")
+                    and order.currency_id.compare_amounts(request.amount, due) > 0
+                )
             )
             exceeding._withdraw(
                 self.env._(

@@ -1,7 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.tests import TransactionCase
+
+from odoo.addons.mail.tests.common import mail_new_test_user
 
 
 class PaymentRequestCommon(TransactionCase):

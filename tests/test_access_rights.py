@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -54,11 +55,15 @@ class TestAccessRights(PaymentRequestCommon):
     def test_users_edit_only_their_own(self):
         self.own_request.with_user(self.salesman).write({"amount": 55.0})
         self.assertEqual(self.own_request.amount, 55.0)
-        for user, request in ((self.salesman, self.other_request),
-                              (self.biller, self.own_request),
-                              (self.salesman_2, self.biller_request)):
-            with self.subTest(user=user.login), self.assertRaises(AccessError), mute_logger(
-                "odoo.addons.base.models.ir_rule"
+        for user, request in (
+            (self.salesman, self.other_request),
+            (self.biller, self.own_request),
+            (self.salesman_2, self.biller_request),
+        ):
+            with (
+                self.subTest(user=user.login),
+                self.assertRaises(AccessError),
+                mute_logger("odoo.addons.base.models.ir_rule"),
             ):
                 request.with_user(user).write({"amount": 1.0})
 

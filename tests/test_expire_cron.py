@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 from freezegun import freeze_time
 

@@ -6,7 +6,8 @@ from datetime import timedelta
 from freezegun import freeze_time
 
 from odoo import fields
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from .common import PaymentRequestCommon
@@ -61,13 +62,24 @@ class TestPayPage(PayPageCommon):
     # === THE PAGE === #
 
     def test_page_opens_logged_out_with_token(self):
-        self.company.write({"payment_request_legal_url": "https://example.com/legal",
-                            "payment_request_privacy_url": "https://example.com/privacy"})
+        self.company.write(
+            {
+                "payment_request_legal_url": "https://example.com/legal",
+                "payment_request_privacy_url": "https://example.com/privacy",
+            }
+        )
         response = self._page()
         self.assertEqual(response.status_code, 200)
-        for expected in (self.request.name, "120.00", "Storage unit B12", "Sally Salesman",
-                         "o_payment_form", "https://example.com/legal",
-                         "https://example.com/privacy", "Pay before"):
+        for expected in (
+            self.request.name,
+            "120.00",
+            "Storage unit B12",
+            "Sally Salesman",
+            "o_payment_form",
+            "https://example.com/legal",
+            "https://example.com/privacy",
+            "Pay before",
+        ):
             self.assertIn(expected, response.text)
 
     @mute_logger("odoo.http")
@@ -91,7 +103,9 @@ class TestPayPage(PayPageCommon):
 
     def test_draft_request_has_no_page(self):
         draft = self._create_request()
-        self.assertEqual(self.url_open(f"/payment_request/{draft.id}?access_token=").status_code, 404)
+        self.assertEqual(
+            self.url_open(f"/payment_request/{draft.id}?access_token=").status_code, 404
+        )
 
     def test_closed_requests_show_why_and_no_form(self):
         cases = {
@@ -163,8 +177,10 @@ class TestPayPage(PayPageCommon):
         answer = self._pay()
         self.assertNotIn("error", answer)
         self.assertEqual(self.request.attempt_count, 2)
-        self.assertNotEqual(self.request.sudo().transaction_ids[0].reference,
-                            self.request.sudo().transaction_ids[1].reference)
+        self.assertNotEqual(
+            self.request.sudo().transaction_ids[0].reference,
+            self.request.sudo().transaction_ids[1].reference,
+        )
 
     @mute_logger("odoo.http")
     def test_paid_request_refuses_payment(self):
@@ -177,3 +193,41 @@ class TestPayPage(PayPageCommon):
         answer = self._pay(is_validation=True)
         self.assertIn("error", answer)
         self.assertFalse(self.request.sudo().transaction_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestPayPageTours(PayPageCommon):
+    """A logged-out customer pays with the demo provider, as a person would."""
+
+    def _start(self, tour):
+        self.start_tour(
+            f"/payment_request/{self.request.id}?access_token={self.request.access_token}", tour
+        )
+
+    def test_customer_pays_and_downloads_receipt(self):
+        self._start("payment_request_pay")
+        self.assertEqual(self.request.state, "paid")
+        self.assertEqual(self.request.attempt_count, 1)
+        response = self.url_open(
+            f"/payment_request/{self.request.id}/receipt?access_token={self.request.access_token}"
+        )
+        # In tests Odoo renders reports as HTML; real PDF bytes are checked in
+        # TestPostProcessing.test_receipt_pdf_content.
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(self.request.name, response.text)
+        wrong = self.url_open(f"/payment_request/{self.request.id}/receipt?access_token=x")
+        self.assertEqual(wrong.status_code, 404)
+
+    def test_failed_attempt_then_success(self):
+        self._start("payment_request_pay_after_failure")
+        self.assertEqual(self.request.state, "paid")
+        self.assertEqual(self.request.attempt_count, 2)
+        self.assertEqual(self.request.state_display, "Paid (2 attempts)")
+        states = self.request.sudo().transaction_ids.sorted("id").mapped("state")
+        self.assertEqual(states, ["error", "done"])
+
+    def test_receipt_route_needs_a_paid_request(self):
+        response = self.url_open(
+            f"/payment_request/{self.request.id}/receipt?access_token={self.request.access_token}"
+        )
+        self.assertEqual(response.status_code, 404)

@@ -1,11 +1,15 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 from freezegun import freeze_time
 
-from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import Form, tagged
+from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
+from odoo.tests import Form
+from odoo.tests import tagged
 
 from .common import PaymentRequestCommon
 
@@ -58,7 +62,9 @@ class TestPaymentRequest(PaymentRequestCommon):
             request.amount = 0
 
     def test_all_purposes_accepted(self):
-        purposes = [value for value, _label in self.env["payment.request"]._fields["purpose"].selection]
+        purposes = [
+            value for value, _label in self.env["payment.request"]._fields["purpose"].selection
+        ]
         self.assertEqual(
             purposes, ["free", "wallet", "invoices", "invoice", "deposit", "order", "quote"]
         )
@@ -127,9 +133,7 @@ class TestPaymentRequest(PaymentRequestCommon):
         tracked = request.sudo().message_ids.tracking_value_ids.filtered(
             lambda value: value.field_id.name == "state"
         )
-        self.assertEqual(
-            sorted(tracked.mapped("new_value_char")), ["Cancelled", "Open"]
-        )
+        self.assertEqual(sorted(tracked.mapped("new_value_char")), ["Cancelled", "Open"])
 
     def test_recreate(self):
         order = self.env["sale.order"].create({"partner_id": self.customer.id})
@@ -149,8 +153,16 @@ class TestPaymentRequest(PaymentRequestCommon):
         self.assertNotEqual(new_request, request)
         self.assertEqual(new_request.state, "draft")
         self.assertEqual(new_request.user_id, self.salesman_2)
-        for field in ("partner_id", "purpose", "sale_order_id", "amount", "currency_id",
-                      "description", "external_reference", "company_id"):
+        for field in (
+            "partner_id",
+            "purpose",
+            "sale_order_id",
+            "amount",
+            "currency_id",
+            "description",
+            "external_reference",
+            "company_id",
+        ):
             self.assertEqual(new_request[field], request[field], field)
         self.assertNotEqual(new_request.name, request.name)
         self.assertEqual(request.replaced_by_id, new_request)
@@ -200,8 +212,13 @@ class TestPaymentRequest(PaymentRequestCommon):
 
     def test_workflow_fields_not_writable(self):
         request = self._create_request()
-        for vals in ({"state": "paid"}, {"consolidated": True}, {"paid_date": datetime.now()},
-                     {"expiration_date": datetime.now()}, {"is_read": False}):
+        for vals in (
+            {"state": "paid"},
+            {"consolidated": True},
+            {"paid_date": datetime.now()},
+            {"expiration_date": datetime.now()},
+            {"is_read": False},
+        ):
             with self.subTest(vals=vals), self.assertRaises(AccessError):
                 request.with_user(self.salesman).write(vals)
         with self.assertRaises(AccessError):
@@ -229,8 +246,9 @@ class TestPaymentRequest(PaymentRequestCommon):
         request = self._create_request()
         request.sudo().write({"state": "paid", "is_read": False})
         for user in (self.manager, self.salesman_2, self.biller):
-            with self.subTest(user=user.login), self.assertRaisesRegex(
-                UserError, "Only the requester"
+            with (
+                self.subTest(user=user.login),
+                self.assertRaisesRegex(UserError, "Only the requester"),
             ):
                 request.with_user(user).action_mark_read()
         self.assertFalse(request.is_read)
@@ -284,12 +302,25 @@ class TestPaymentRequest(PaymentRequestCommon):
         for view_type in ("list", "form", "kanban", "search"):
             with self.subTest(view_type=view_type):
                 self.env["payment.request"].with_user(self.salesman).get_view(view_type=view_type)
-        arch = self.env["payment.request"].with_user(self.salesman).get_views(
-            [(False, "search")]
-        )["views"]["search"]["arch"]
-        for name in ("my_requests", "open", "paid", "expired", "cancelled", "unread",
-                     "to_consolidate", "consolidated", "group_by_state", "group_by_user",
-                     "group_by_partner", "group_by_month"):
+        arch = (
+            self.env["payment.request"]
+            .with_user(self.salesman)
+            .get_views([(False, "search")])["views"]["search"]["arch"]
+        )
+        for name in (
+            "my_requests",
+            "open",
+            "paid",
+            "expired",
+            "cancelled",
+            "unread",
+            "to_consolidate",
+            "consolidated",
+            "group_by_state",
+            "group_by_user",
+            "group_by_partner",
+            "group_by_month",
+        ):
             self.assertIn(f'name="{name}"', arch)
 
     def test_menus(self):
@@ -297,9 +328,7 @@ class TestPaymentRequest(PaymentRequestCommon):
         self.assertIn(self.env.ref("payment_request.payment_request_menu_my_sale").id, menus)
         self.assertIn(self.env.ref("payment_request.payment_request_menu_sale").id, menus)
         menus = self.env["ir.ui.menu"].with_user(self.biller)._visible_menu_ids()
-        self.assertIn(
-            self.env.ref("payment_request.payment_request_menu_my_invoicing").id, menus
-        )
+        self.assertIn(self.env.ref("payment_request.payment_request_menu_my_invoicing").id, menus)
         self.assertIn(self.env.ref("payment_request.payment_request_menu").id, menus)
         action = self.env.ref("payment_request.payment_request_action_my")
         self.assertIn("search_default_my_requests", action.context)

@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo.tests import HttpCase, JsonRpcException, tagged
+from odoo.tests import HttpCase
+from odoo.tests import JsonRpcException
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from .common import PaymentRequestCommon

@@ -35,9 +35,17 @@ class TestPaymentRequestTours(MockEmail, MockSMS):
             )
         request = self.env["payment.request"].search([("sale_order_id", "=", order.id)])
         self.assertEqual(len(request), 1)
-        self.assertRecordValues(request, [{
-            "state": "open", "purpose": "deposit", "channel": "both", "user_id": admin.id,
-            "amount": order._get_prepayment_required_amount(),
-        }])
+        self.assertRecordValues(
+            request,
+            [
+                {
+                    "state": "open",
+                    "purpose": "deposit",
+                    "channel": "both",
+                    "user_id": admin.id,
+                    "amount": order._get_prepayment_required_amount(),
+                }
+            ],
+        )
         self.assertEqual(self._new_sms.number, "+14155552671")
         self.assertTrue(self._new_mails.filtered(lambda mail: mail.res_id == request.id))

@@ -2,13 +2,14 @@
 
 from contextlib import contextmanager
 
-from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, tagged
-
-from odoo.addons.mail.tests.common import MockEmail
-from odoo.addons.sms.tests.common import MockSMS
+from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
+from odoo.tests import Form
+from odoo.tests import tagged
 
 from .common import PaymentRequestCommon
+from odoo.addons.mail.tests.common import MockEmail
+from odoo.addons.sms.tests.common import MockSMS
 
 
 class RequestSendingCommon(PaymentRequestCommon, MockEmail, MockSMS):
@@ -24,8 +25,12 @@ class RequestSendingCommon(PaymentRequestCommon, MockEmail, MockSMS):
         cls.customer.write({"mobile": "(415) 555-2671", "country_id": cls.usa.id})
         cls.customer_contact.write({"email": "colin@example.com", "mobile": "+1 202 555 0143"})
         cls.product = cls.env["product.product"].create(
-            {"name": "Campsite night", "list_price": 100.0, "invoice_policy": "order",
-             "taxes_id": [(5, 0, 0)]}
+            {
+                "name": "Campsite night",
+                "list_price": 100.0,
+                "invoice_policy": "order",
+                "taxes_id": [(5, 0, 0)],
+            }
         )
         cls.order = cls._create_order(cls.customer, quantity=5)  # 500.00
 
@@ -35,8 +40,7 @@ class RequestSendingCommon(PaymentRequestCommon, MockEmail, MockSMS):
             {
                 "partner_id": partner.id,
                 "user_id": cls.salesman.id,
-                "order_line": [(0, 0, {"product_id": cls.product.id,
-                                       "product_uom_qty": quantity})],
+                "order_line": [(0, 0, {"product_id": cls.product.id, "product_uom_qty": quantity})],
                 **values,
             }
         )
@@ -47,8 +51,18 @@ class RequestSendingCommon(PaymentRequestCommon, MockEmail, MockSMS):
             {
                 "move_type": "out_invoice",
                 "partner_id": partner.id,
-                "invoice_line_ids": [(0, 0, {"name": "Storage", "price_unit": amount,
-                                             "quantity": 1, "tax_ids": [(5, 0, 0)]})],
+                "invoice_line_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": "Storage",
+                            "price_unit": amount,
+                            "quantity": 1,
+                            "tax_ids": [(5, 0, 0)],
+                        },
+                    )
+                ],
             }
         )
         if post:
@@ -63,19 +77,26 @@ class RequestSendingCommon(PaymentRequestCommon, MockEmail, MockSMS):
             "active_id": records[:1].id,
         }
         form = Form(
-            self.env["payment.request.wizard"].with_user(user or self.salesman).with_context(
-                **context
-            )
+            self.env["payment.request.wizard"]
+            .with_user(user or self.salesman)
+            .with_context(**context)
         )
         for name, value in values.items():
             setattr(form, name, value)
         return form
 
     def _request_wizard(self, request, mode, user=None, **values):
-        context = {"active_model": "payment.request", "active_id": request.id,
-                   "active_ids": request.ids, "payment_request_mode": mode}
-        form = Form(self.env["payment.request.wizard"].with_user(user or self.salesman)
-                    .with_context(**context))
+        context = {
+            "active_model": "payment.request",
+            "active_id": request.id,
+            "active_ids": request.ids,
+            "payment_request_mode": mode,
+        }
+        form = Form(
+            self.env["payment.request.wizard"]
+            .with_user(user or self.salesman)
+            .with_context(**context)
+        )
         for name, value in values.items():
             setattr(form, name, value)
         return form
@@ -99,17 +120,32 @@ class TestRequestPaymentWizard(RequestSendingCommon):
     # === PURPOSES FROM EACH DOCUMENT === #
 
     def test_customer_free_amount_by_email(self):
-        form = self._wizard(self.customer, purpose="free", amount=75.0,
-                            description="Bike repair", external_reference="WO-7")
+        form = self._wizard(
+            self.customer,
+            purpose="free",
+            amount=75.0,
+            description="Bike repair",
+            external_reference="WO-7",
+        )
         self.assertEqual(form.channel, "email")
         self.assertEqual(form.email, "claire@example.com")
         action, request = self._send(form)
         self.assertEqual(len(request), 1)
-        self.assertRecordValues(request, [{
-            "partner_id": self.customer.id, "purpose": "free", "amount": 75.0,
-            "description": "Bike repair", "external_reference": "WO-7", "state": "open",
-            "user_id": self.salesman.id, "channel": "email",
-        }])
+        self.assertRecordValues(
+            request,
+            [
+                {
+                    "partner_id": self.customer.id,
+                    "purpose": "free",
+                    "amount": 75.0,
+                    "description": "Bike repair",
+                    "external_reference": "WO-7",
+                    "state": "open",
+                    "user_id": self.salesman.id,
+                    "channel": "email",
+                }
+            ],
+        )
         self.assertTrue(request.expiration_date)
         self.assertEqual(action["res_id"], request.id)
         mail = self._new_mails.filtered(lambda m: m.model == "payment.request")
@@ -149,7 +185,6 @@ class TestRequestPaymentWizard(RequestSendingCommon):
         self.assertFalse(form.invoice_ids)
         self._assert_refused(form, "Dan Debtor has no open invoice in USD: nothing is due")
 
-
     def test_order_deposit_from_prepayment(self):
         self.order.write({"require_payment": True, "prepayment_percent": 0.2})
         form = self._wizard(self.order, channel="both")
@@ -157,10 +192,18 @@ class TestRequestPaymentWizard(RequestSendingCommon):
         self.assertEqual(form.amount, 100.0)
         self.assertEqual(form.max_amount, 500.0)
         _action, request = self._send(form)
-        self.assertRecordValues(request, [{
-            "purpose": "deposit", "sale_order_id": self.order.id, "amount": 100.0,
-            "currency_id": self.order.currency_id.id, "company_id": self.order.company_id.id,
-        }])
+        self.assertRecordValues(
+            request,
+            [
+                {
+                    "purpose": "deposit",
+                    "sale_order_id": self.order.id,
+                    "amount": 100.0,
+                    "currency_id": self.order.currency_id.id,
+                    "company_id": self.order.company_id.id,
+                }
+            ],
+        )
         self.assertEqual(len(self._new_sms), 1)
         self.assertTrue(self._new_mails.filtered(lambda m: m.model == "payment.request"))
         self.assertIn(request.name, self.order.message_ids[0].body)
@@ -172,8 +215,9 @@ class TestRequestPaymentWizard(RequestSendingCommon):
         self.assertEqual(form.amount, 250.0)
 
     def test_order_rest_and_billing_contact(self):
-        order = self._create_order(self.customer, quantity=3,
-                                   partner_invoice_id=self.customer_contact.id)
+        order = self._create_order(
+            self.customer, quantity=3, partner_invoice_id=self.customer_contact.id
+        )
         form = self._wizard(order, purpose="order")
         self.assertEqual(form.partner_id, self.customer_contact)
         self.assertEqual(form.email, "colin@example.com")
@@ -187,21 +231,37 @@ class TestRequestPaymentWizard(RequestSendingCommon):
 
     def test_order_other_currency_and_company(self):
         pricelist = self.env["product.pricelist"].create(
-            {"name": "CAD", "currency_id": self.env.ref("base.CAD").id,
-             "company_id": self.company_2.id}
+            {
+                "name": "CAD",
+                "currency_id": self.env.ref("base.CAD").id,
+                "company_id": self.company_2.id,
+            }
         )
         customer = self.env["res.partner"].create(
             {"name": "Québec Camping", "email": "qc@example.com", "country_id": self.canada.id}
         )
-        order = self.env["sale.order"].with_company(self.company_2).create({
-            "partner_id": customer.id, "pricelist_id": pricelist.id,
-            "user_id": self.salesman.id,
-            "company_id": self.company_2.id,
-            "order_line": [(0, 0, {"product_id": self.product.id, "product_uom_qty": 1})],
-        })
-        form = Form(self.env["payment.request.wizard"].with_user(self.salesman).with_context(
-            active_model="sale.order", active_ids=order.ids, allowed_company_ids=self.company_2.ids
-        ))
+        order = (
+            self.env["sale.order"]
+            .with_company(self.company_2)
+            .create(
+                {
+                    "partner_id": customer.id,
+                    "pricelist_id": pricelist.id,
+                    "user_id": self.salesman.id,
+                    "company_id": self.company_2.id,
+                    "order_line": [(0, 0, {"product_id": self.product.id, "product_uom_qty": 1})],
+                }
+            )
+        )
+        form = Form(
+            self.env["payment.request.wizard"]
+            .with_user(self.salesman)
+            .with_context(
+                active_model="sale.order",
+                active_ids=order.ids,
+                allowed_company_ids=self.company_2.ids,
+            )
+        )
         form.purpose = "order"
         _action, request = self._send(form)
         self.assertEqual(request.currency_id, self.env.ref("base.CAD"))
@@ -248,8 +308,7 @@ class TestRequestPaymentWizard(RequestSendingCommon):
         self._assert_refused(form, "Dan Debtor has no mobile number")
 
     def test_refuse_invalid_number(self):
-        form = self._wizard(self.customer, purpose="free", amount=10.0, channel="both",
-                            phone="12")
+        form = self._wizard(self.customer, purpose="free", amount=10.0, channel="both", phone="12")
         self._assert_refused(form, "Mobile 12 of Claire Customer is not a valid phone number")
 
     def test_refuse_amount_not_positive(self):
@@ -261,13 +320,18 @@ class TestRequestPaymentWizard(RequestSendingCommon):
     def test_refuse_nothing_due_on_paid_order(self):
         self.order.action_confirm()
         provider = self.env.ref("payment.payment_provider_demo")
-        self.env["payment.transaction"].sudo().create({
-            "provider_id": provider.id,
-            "payment_method_id": self.env.ref("payment.payment_method_unknown").id,
-            "reference": "paid-order", "amount": 500.0,
-            "currency_id": self.order.currency_id.id, "partner_id": self.customer.id,
-            "sale_order_ids": [(6, 0, self.order.ids)], "state": "done",
-        })
+        self.env["payment.transaction"].sudo().create(
+            {
+                "provider_id": provider.id,
+                "payment_method_id": self.env.ref("payment.payment_method_unknown").id,
+                "reference": "paid-order",
+                "amount": 500.0,
+                "currency_id": self.order.currency_id.id,
+                "partner_id": self.customer.id,
+                "sale_order_ids": [(6, 0, self.order.ids)],
+                "state": "done",
+            }
+        )
         self._assert_refused(lambda: self._wizard(self.order, purpose="order"), "Nothing is due")
 
     def test_refuse_cancelled_order(self):
@@ -307,8 +371,14 @@ class TestRequestPaymentWizard(RequestSendingCommon):
                 partner = self.env["res.partner"].create(
                     {"name": f"Customer {typed}", "country_id": country.id}
                 )
-                form = self._wizard(partner, purpose="free", amount=10.0, channel="sms",
-                                    phone=typed, save_contact=True)
+                form = self._wizard(
+                    partner,
+                    purpose="free",
+                    amount=10.0,
+                    channel="sms",
+                    phone=typed,
+                    save_contact=True,
+                )
                 _action, request = self._send(form)
                 self.assertEqual(self._new_sms.number, e164)
                 self.assertEqual(partner.mobile, e164)
@@ -317,14 +387,21 @@ class TestRequestPaymentWizard(RequestSendingCommon):
     def test_phone_uses_company_country_without_customer_country(self):
         self.company.country_id = self.france
         partner = self.env["res.partner"].create({"name": "No country"})
-        form = self._wizard(partner, purpose="free", amount=10.0, channel="sms",
-                            phone="06 12 34 56 78")
+        form = self._wizard(
+            partner, purpose="free", amount=10.0, channel="sms", phone="06 12 34 56 78"
+        )
         self._send(form)
         self.assertEqual(self._new_sms.number, "+33612345678")
 
     def test_edited_contact_not_saved_without_the_box(self):
-        form = self._wizard(self.customer, purpose="free", amount=10.0, channel="both",
-                            email="claire.work@example.com", phone="+1 202 555 0143")
+        form = self._wizard(
+            self.customer,
+            purpose="free",
+            amount=10.0,
+            channel="both",
+            email="claire.work@example.com",
+            phone="+1 202 555 0143",
+        )
         self.assertTrue(form.contact_edited)
         _action, request = self._send(form)
         self.assertEqual(self.customer.email, "claire@example.com")
@@ -344,8 +421,9 @@ class TestRequestPaymentWizard(RequestSendingCommon):
         request = self._send_to_customer()
         link = request.get_portal_url()
         messages = request.message_ids
-        form = self._request_wizard(request, "resend", channel="both",
-                                    email="other@example.com", phone="+1 613 555 0123")
+        form = self._request_wizard(
+            request, "resend", channel="both", email="other@example.com", phone="+1 613 555 0123"
+        )
         self.assertEqual(form.amount, 60.0)
         action, created = self._send(form)
         self.assertFalse(created)
@@ -419,15 +497,22 @@ class TestRequestPaymentWizard(RequestSendingCommon):
         Measured: 123 queries for 50 requests by email and SMS, one `nextval` of the numbering
         sequence per request and the rest per batch.
         """
-        partners = self.env["res.partner"].create([
-            {"name": f"Bulk {i}", "email": f"bulk{i}@example.com", "mobile": f"+1415555{i:04d}"}
-            for i in range(50)
-        ])
-        orders = self.env["sale.order"].create([
-            {"partner_id": partner.id, "user_id": self.salesman.id,
-             "order_line": [(0, 0, {"product_id": self.product.id, "product_uom_qty": 1})]}
-            for partner in partners
-        ])
+        partners = self.env["res.partner"].create(
+            [
+                {"name": f"Bulk {i}", "email": f"bulk{i}@example.com", "mobile": f"+1415555{i:04d}"}
+                for i in range(50)
+            ]
+        )
+        orders = self.env["sale.order"].create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "user_id": self.salesman.id,
+                    "order_line": [(0, 0, {"product_id": self.product.id, "product_uom_qty": 1})],
+                }
+                for partner in partners
+            ]
+        )
         wizard = self._wizard(orders, purpose="order", channel="both").save()
         self.env.invalidate_all()
         with self.mock_gateways(), self.assertQueryCount(123):

@@ -18,8 +18,13 @@ class TestPostProcessing(RequestSendingCommon):
 
     def _open(self, **values):
         request = self.env["payment.request"].create(
-            {"partner_id": self.customer.id, "amount": 100.0, "purpose": "free",
-             "user_id": self.salesman.id, **values}
+            {
+                "partner_id": self.customer.id,
+                "amount": 100.0,
+                "purpose": "free",
+                "user_id": self.salesman.id,
+                **values,
+            }
         )
         request.action_open()
         return request
@@ -28,18 +33,20 @@ class TestPostProcessing(RequestSendingCommon):
         """Create an attempt the way the pay page does, confirm it and post-process it."""
         values = request._get_transaction_values()
         Transaction = self.env["payment.transaction"].sudo()
-        tx = Transaction.create({
-            "provider_id": self.provider.id,
-            "payment_method_id": self.method.id,
-            "reference": Transaction._compute_reference(
-                self.provider.code, **values["custom_create_values"]
-            ),
-            "amount": values["amount"],
-            "currency_id": values["currency_id"],
-            "partner_id": values["partner_id"],
-            "operation": "online_direct",
-            **values["custom_create_values"],
-        })
+        tx = Transaction.create(
+            {
+                "provider_id": self.provider.id,
+                "payment_method_id": self.method.id,
+                "reference": Transaction._compute_reference(
+                    self.provider.code, **values["custom_create_values"]
+                ),
+                "amount": values["amount"],
+                "currency_id": values["currency_id"],
+                "partner_id": values["partner_id"],
+                "operation": "online_direct",
+                **values["custom_create_values"],
+            }
+        )
         if state == "done":
             tx._set_done()
         else:
@@ -103,8 +110,9 @@ class TestPostProcessing(RequestSendingCommon):
     def test_several_invoices_in_one_payment(self):
         first = self._create_invoice(self.customer, 70.0)
         second = self._create_invoice(self.customer, 30.0)
-        request = self._open(purpose="invoices", amount=100.0,
-                             invoice_ids=[(6, 0, (first | second).ids)])
+        request = self._open(
+            purpose="invoices", amount=100.0, invoice_ids=[(6, 0, (first | second).ids)]
+        )
         tx = self._pay(request)
         self.assertEqual(len(tx.payment_id), 1)
         for invoice in first | second:
@@ -159,7 +167,65 @@ class TestPostProcessing(RequestSendingCommon):
         for action in ("button_draft", "button_cancel"):
             with self.subTest(action=action):
                 invoice = self._create_invoice(self.customer, 90.0)
-                request = self._open(purpose="invoice", amount=90.0,
-                                     invoice_ids=[(6, 0, invoice.ids)])
+                request = self._open(
+                    purpose="invoice", amount=90.0, invoice_ids=[(6, 0, invoice.ids)]
+                )
                 getattr(invoice, action)()
                 self._assert_withdrawn(request)
+
+    # === RECEIPTS === #
+
+    def _render_real_pdfs(self):
+        """Odoo renders reports as HTML in tests unless asked for real PDFs."""
+        self.env = self.env(context=dict(self.env.context, force_report_rendering=True))
+
+    def test_receipt_emailed_with_pdf(self):
+        self._render_real_pdfs()
+        request = self._open(amount=45.0, description="Bike repair")
+        with self.mock_mail_gateway():
+            tx = self._pay(request)
+        mail = self._new_mails.filtered(lambda m: m.res_id == request.id and m.attachment_ids)
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(mail.recipient_ids, self.customer)
+        self.assertIn("receipt", mail.subject.lower())
+        attachment = mail.attachment_ids
+        self.assertEqual(attachment.mimetype, "application/pdf")
+        self.assertTrue(attachment.raw.startswith(b"%PDF-"))
+        self.assertTrue(tx.reference.startswith(request.name))
+
+    def test_receipt_pdf_content(self):
+        invoice = self._create_invoice(self.customer, 75.0)
+        request = self._open(
+            purpose="invoice",
+            amount=75.0,
+            invoice_ids=[(6, 0, invoice.ids)],
+            external_reference="CTR-7",
+        )
+        tx = self._pay(request)
+        report = self.env["ir.actions.report"].with_context(force_report_rendering=True)
+        pdf, report_format = report._render_qweb_pdf(
+            "payment_request.action_report_payment_request_receipt", request.ids
+        )
+        self.assertEqual(report_format, "pdf")
+        self.assertTrue(pdf.startswith(b"%PDF-"))
+        html = report._render_qweb_html(
+            "payment_request.action_report_payment_request_receipt", request.ids
+        )[0].decode()
+        for expected in (
+            "Payment Receipt",
+            request.name,
+            self.company.name,
+            "Claire Customer",
+            "75.00",
+            tx.reference,
+            self.method.name,
+            invoice.name,
+            "CTR-7",
+        ):
+            self.assertIn(expected, html)
+
+    def test_staff_print_receipt(self):
+        request = self._open()
+        self._pay(request)
+        action = request.with_user(self.salesman).action_print_receipt()
+        self.assertEqual(action["report_name"], "payment_request.report_payment_request_receipt")

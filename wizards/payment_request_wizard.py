@@ -2,11 +2,15 @@
 
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import api
+from odoo import fields
+from odoo import models
 from odoo.exceptions import UserError
-from odoo.tools import email_normalize, format_amount
+from odoo.tools import email_normalize
+from odoo.tools import format_amount
 
-from odoo.addons.payment_request.models.payment_request import CHANNELS, PURPOSES
+from odoo.addons.payment_request.models.payment_request import CHANNELS
+from odoo.addons.payment_request.models.payment_request import PURPOSES
 
 # The purposes offered from each kind of document; the first is the default.
 PURPOSES_BY_MODEL = {
@@ -65,9 +69,7 @@ class PaymentRequestWizard(models.TransientModel):
         selection=CHANNELS, required=True, compute="_compute_contact", store=True, readonly=False
     )
     email = fields.Char(compute="_compute_contact", store=True, readonly=False)
-    phone = fields.Char(
-        string="Mobile", compute="_compute_contact", store=True, readonly=False
-    )
+    phone = fields.Char(string="Mobile", compute="_compute_contact", store=True, readonly=False)
     save_contact = fields.Boolean(
         string="Save on customer",
         help="Store the email and mobile typed here on the customer for next time.",
@@ -89,9 +91,9 @@ class PaymentRequestWizard(models.TransientModel):
             values.update(
                 mode=mode,
                 request_id=request.id,
-                res_model=request.sale_order_id and "sale.order" or (
-                    request.invoice_ids and "account.move" or "res.partner"
-                ),
+                res_model=request.sale_order_id
+                and "sale.order"
+                or (request.invoice_ids and "account.move" or "res.partner"),
                 purpose=request.purpose,
             )
             return values
@@ -152,9 +154,9 @@ class PaymentRequestWizard(models.TransientModel):
                 document = {
                     "partner": records.partner_id if records._name != "res.partner" else records,
                     "company": records.company_id or self.env.company,
-                    "currency": records.currency_id if records._name != "res.partner" else (
-                        self.env.company.currency_id
-                    ),
+                    "currency": records.currency_id
+                    if records._name != "res.partner"
+                    else (self.env.company.currency_id),
                 }
             wizard.partner_id = document["partner"]
             wizard.company_id = document["company"]
@@ -489,8 +491,9 @@ class PaymentRequestWizard(models.TransientModel):
     def _check_amount(self, amount, max_amount, currency, label):
         if currency.compare_amounts(amount, 0) <= 0:
             raise UserError(
-                self.env._("The amount requested for %(what)s must be greater than zero.",
-                           what=label)
+                self.env._(
+                    "The amount requested for %(what)s must be greater than zero.", what=label
+                )
             )
         if max_amount and currency.compare_amounts(amount, max_amount) > 0:
             raise UserError(
@@ -519,8 +522,9 @@ class PaymentRequestWizard(models.TransientModel):
         if self.save_contact:
             self._save_contact(partner, email, number)
         request = self.env["payment.request"].create(
-            self._prepare_request_values(document, self.amount, self.description,
-                                         self.external_reference)
+            self._prepare_request_values(
+                document, self.amount, self.description, self.external_reference
+            )
         )
         recipient = self._get_email_recipient(partner, email)
         request._send_link(self.channel, {request.id: recipient}, {request.id: number})
@@ -533,27 +537,31 @@ class PaymentRequestWizard(models.TransientModel):
         for record in records:
             try:
                 document = self._document_values(record, self.purpose)
-                amount = (
-                    self.amount if self.purpose in ("free", "wallet") else document["amount"]
-                )
+                amount = self.amount if self.purpose in ("free", "wallet") else document["amount"]
                 self._check_amount(
                     amount, document.get("max_amount"), document["currency"], record.display_name
                 )
                 partner = document["partner"]
                 email, number = self._check_contact(
-                    partner, self.channel, partner.email,
-                    partner.mobile or partner.phone, document["company"],
+                    partner,
+                    self.channel,
+                    partner.email,
+                    partner.mobile or partner.phone,
+                    document["company"],
                 )
             except UserError as error:
                 skipped.append((record, str(error)))
                 continue
             texts = self._document_texts(record, self.purpose, document.get("invoices"))
             jobs.append((record, document, amount, texts, email, number))
-        requests = self.env["payment.request"].create([
-            self._prepare_request_values(document, amount, texts["description"],
-                                         texts["external_reference"])
-            for _record, document, amount, texts, _email, _number in jobs
-        ])
+        requests = self.env["payment.request"].create(
+            [
+                self._prepare_request_values(
+                    document, amount, texts["description"], texts["external_reference"]
+                )
+                for _record, document, amount, texts, _email, _number in jobs
+            ]
+        )
         recipients, numbers = {}, {}
         for request, (_record, document, _amount, _texts, email, number) in zip(
             requests, jobs, strict=True
@@ -567,9 +575,7 @@ class PaymentRequestWizard(models.TransientModel):
 
     def _action_resend(self):
         request = self.request_id
-        request._check_state(
-            ("open",), self.env._("Only open payment requests can be sent again.")
-        )
+        request._check_state(("open",), self.env._("Only open payment requests can be sent again."))
         request.check_access("write")
         partner = request.partner_id
         email, number = self._check_contact(
@@ -604,7 +610,9 @@ class PaymentRequestWizard(models.TransientModel):
         )
         recipient = self._get_email_recipient(partner, email)
         new._send_link(self.channel, {new.id: recipient}, {new.id: number})
-        old.sudo().write({"state": "cancelled", "cancel_reason": "replaced", "replaced_by_id": new.id})
+        old.sudo().write(
+            {"state": "cancelled", "cancel_reason": "replaced", "replaced_by_id": new.id}
+        )
         old.message_post(
             body=Markup(
                 self.env._(
@@ -661,8 +669,11 @@ class PaymentRequestWizard(models.TransientModel):
         """Return a notification saying what was sent and which records were skipped."""
         message = self.env._("%(count)s payment requests sent.", count=len(requests))
         if skipped:
-            message += "\n" + self.env._("Skipped:") + "\n" + "\n".join(
-                f"- {record.display_name}: {reason}" for record, reason in skipped
+            message += (
+                "\n"
+                + self.env._("Skipped:")
+                + "\n"
+                + "\n".join(f"- {record.display_name}: {reason}" for record, reason in skipped)
             )
         return {
             "type": "ir.actions.client",
