@@ -4,6 +4,7 @@ from . import test_access_rights
 from . import test_expire_cron
 from . import test_pay_page
 from . import test_payment_request
+from . import test_payment_request_messages
 from . import test_payment_request_rpc
 from . import test_payment_request_tours
 from . import test_payment_request_wizard
