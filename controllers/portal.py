@@ -3,10 +3,9 @@
 from werkzeug.exceptions import NotFound
 
 from odoo import http
-from odoo.exceptions import AccessError
-from odoo.exceptions import MissingError
 from odoo.exceptions import ValidationError
 from odoo.http import request
+from odoo.tools import consteq
 
 from odoo.addons.payment.controllers import portal as payment_portal
 
@@ -25,14 +24,9 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
         """
         if not access_token or not access_token.isascii():
             raise NotFound()  # consteq() raises on non-ASCII input
-        try:
-            request_sudo = self._document_check_access(
-                "payment.request", request_id, access_token=access_token
-            )
-        except (AccessError, MissingError) as error:
-            raise NotFound() from error
-        if not request_sudo.access_token:
-            raise NotFound()  # Drafts have no link yet.
+        request_sudo = request.env["payment.request"].sudo().browse(request_id).exists()
+        if not request_sudo.access_token or not consteq(request_sudo.access_token, access_token):
+            raise NotFound()  # Unknown request, wrong token, or a draft that has no link yet.
         return request_sudo
 
     @http.route(

@@ -752,7 +752,9 @@ class PaymentRequest(models.Model):
             return "cancelled"
         if self.state != "open":
             return "cancelled"
-        if self.transaction_ids.filtered(lambda tx: tx.state in ("pending", "authorized")):
+        if self.attempt_count and self.transaction_ids.filtered(
+            lambda tx: tx.state in ("pending", "authorized")
+        ):
             return "processing"
         return "payable"
 

@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 import json
+import logging
 from datetime import timedelta
 
 from freezegun import freeze_time
@@ -9,8 +10,11 @@ from odoo import fields
 from odoo.tests import HttpCase
 from odoo.tests import tagged
 from odoo.tools import mute_logger
+from odoo.tools.misc import hmac
 
 from .common import PaymentRequestCommon
+
+_logger = logging.getLogger(__name__)
 
 
 class PayPageCommon(PaymentRequestCommon, HttpCase):
@@ -231,3 +235,27 @@ class TestPayPageTours(PayPageCommon):
             f"/payment_request/{self.request.id}/receipt?access_token={self.request.access_token}"
         )
         self.assertEqual(response.status_code, 404)
+
+
+@tagged("post_install", "-at_install", "is_query_count")
+class TestPayPageQueries(PayPageCommon):
+    def _count(self, url):
+        """Return the queries of a warm GET of `url` (the second of two)."""
+        self.assertEqual(self.url_open(url).status_code, 200)
+        before = self.cr.sql_log_count
+        self.assertEqual(self.url_open(url).status_code, 200)
+        return self.cr.sql_log_count - before
+
+    def test_page_costs_at_most_native_pay_page_plus_5(self):
+        request = self.request
+        values = (request.partner_id.id, request.amount, request.currency_id.id)
+        token = hmac(self.env(su=True), "generate_access_token", "|".join(map(str, values)))
+        native = self._count(
+            f"/payment/pay?amount={request.amount}&currency_id={request.currency_id.id}"
+            f"&partner_id={request.partner_id.id}&company_id={request.company_id.id}"
+            f"&access_token={token}"
+        )
+        ours = self._count(f"/payment_request/{request.id}?access_token={request.access_token}")
+        _logger.info("Queries of a warm GET: pay page %s, native /payment/pay %s", ours, native)
+        self.assertGreater(native, 0)
+        self.assertLessEqual(ours, native + 5, f"pay page {ours} queries, native {native}")
