@@ -7,9 +7,10 @@ from odoo.exceptions import UserError
 from odoo.tests import Form
 from odoo.tests import tagged
 
-from .common import PaymentRequestCommon
 from odoo.addons.mail.tests.common import MockEmail
 from odoo.addons.sms.tests.common import MockSMS
+
+from .common import PaymentRequestCommon
 
 
 class RequestSendingCommon(PaymentRequestCommon, MockEmail, MockSMS):

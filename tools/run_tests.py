@@ -1,298 +1,364 @@
 #!/usr/bin/env python3
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Run the checks and tests of the addon, as `make test` and CI do.
+"""Run the checks and tests of the addon, as ``make test`` and CI do.
 
-1. Static checks: ruff (lint and format), pylint-odoo.
-2. Odoo-free tests: ``tools/tests`` (XML, manifest, translations, README).
-3. Where Odoo 18 is importable and PostgreSQL answers: a fresh database with the addon and
-   ``payment_demo`` (demo data included) and the whole Odoo test suite through pytest-odoo,
-   HTTP tests and browser tours included (a tour skipped for want of a browser fails).
+1. Static checks: ``ruff check``, ``ruff format --check``, pylint with pylint-odoo, and the
+   Odoo-free file checks of ``tools/tests/test_static.py`` (XML, manifest, translations).
+2. Odoo-free tests: ``pytest tools/tests``.
+3. Where Odoo 18 is found and PostgreSQL answers: a fresh database with the addon and
+   ``payment_demo`` (demo data included), then the addon's whole Odoo test suite through
+   pytest-odoo, HTTP tests and browser tours included. A tour skipped for want of a browser
+   is a failure (``tools/pytest_tour_guard.py``).
 
-Writes ``.test-results/summary.json`` and ends with one line ``total: N passed, N failed,
-N skipped``. Exit code 1 when anything failed; 0 otherwise, including when Odoo is absent.
+Writes ``.test-results/summary.json`` and ends with the line
+``total: N passed, N failed, N skipped`` (errors and failed static checks counted as failed).
+Exits 1 when anything failed or the addon did not install; 0 otherwise, also when Odoo is
+absent (the output then says why the Odoo suite did not run and how many tests it holds).
 
-Options: ``--static`` / ``--free`` / ``--odoo`` run one part only; ``--reuse-db`` upgrades the
-existing test database instead of recreating it; ``-- ARGS`` are passed to the Odoo pytest run.
+Usage: ``run_tests.py [--static | --free | --odoo] [--reuse-db] [--db NAME]
+[--addon-dir PATH] [-- PYTEST_ARGS]``; the pytest arguments go to the Odoo run only.
 """
 
 import argparse
 import ast
-import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / ".test-results"
-ADDON = "payment_request"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from odoo_env import ADDON  # noqa: E402
+from odoo_env import RESULTS  # noqa: E402
+from odoo_env import ROOT  # noqa: E402
+from odoo_env import addons_link  # noqa: E402
+from odoo_env import addons_path  # noqa: E402
+from odoo_env import ensure_postgres  # noqa: E402
+from odoo_env import find_odoo  # noqa: E402
+from odoo_env import odoo_command  # noqa: E402
+from odoo_env import odoo_env  # noqa: E402
+from odoo_env import pg_bin  # noqa: E402
+from odoo_env import say  # noqa: E402
+from odoo_env import write_config  # noqa: E402
+
+TOOLS = ROOT / "tools"
+FREE_TESTS = TOOLS / "tests"
 TEST_DB = os.environ.get("PAYMENT_REQUEST_TEST_DB", "payment_request_test")
-
-
-def say(message):
-    print(f"==> {message}", flush=True)
+MODULES = (ADDON, "payment_demo")
+KEYS = ("passed", "failed", "errors", "skipped")
 
 
 def run(cmd, **kwargs):
+    """Echo and run a command; return its exit code."""
     say(" ".join(str(part) for part in cmd))
     return subprocess.run(cmd, check=False, **kwargs).returncode
 
 
-# === ODOO AND POSTGRESQL === #
+def add(total, counts):
+    return {key: total[key] + counts.get(key, 0) for key in KEYS}
 
 
-def odoo_dir():
-    """Return the Odoo source folder (holding odoo-bin), or None with the reason."""
-    if os.environ.get("ODOO_DISABLE"):
-        return None, "ODOO_DISABLE is set"
-    env_path = os.environ.get("ODOO_PATH")
-    if env_path and (Path(env_path) / "odoo-bin").exists():
-        return Path(env_path), None
-    probe = subprocess.run(
-        [sys.executable, "-c", "import odoo, odoo.release as r; print(odoo.__file__, r.version)"],
+# === STATIC CHECKS === #
+
+
+def repo_files():
+    """Return the repository's files (tracked, or untracked and not ignored), relative."""
+    listed = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "-co", "--exclude-standard", "-z"],
         capture_output=True,
         text=True,
         check=False,
     )
-    if probe.returncode:
-        return None, "Python cannot import odoo (see ../shared/ODOO.md, or set ODOO_PATH)"
-    path, version = probe.stdout.split()
-    if not version.startswith("18."):
-        return None, f"Odoo {version} found, 18.0 needed"
-    return Path(path).parent.parent, None
+    if listed.returncode == 0:
+        return [Path(name) for name in listed.stdout.split("\0") if (ROOT / name).is_file()]
+    return [
+        path.relative_to(ROOT)
+        for path in ROOT.rglob("*")
+        if path.is_file() and not any(p.startswith(".") for p in path.relative_to(ROOT).parts)
+    ]
 
 
-def ensure_postgres():
-    """Start the local PostgreSQL cluster if it is installed but down; return the reason if not."""
-    if shutil.which("pg_lsclusters"):
-        clusters = subprocess.run(
-            ["pg_lsclusters", "--no-header"], capture_output=True, text=True, check=False
-        ).stdout.split("\n")
-        for line in filter(None, clusters):
-            version, name, _port, status = line.split()[:4]
-            if status != "online":
-                run(["pg_ctlcluster", version, name, "start"])
-    user = os.environ.get("USER") or "root"
-    if os.geteuid() == 0 and shutil.which("su"):
-        subprocess.run(
-            ["su", "postgres", "-c", f"createuser -s {user}"],
-            capture_output=True,
-            check=False,
-        )
-    probe = (
-        subprocess.run(
-            ["psql", "-d", "postgres", "-tAc", "select 1"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if shutil.which("psql")
-        else None
-    )
-    if not probe or probe.returncode:
-        return "PostgreSQL does not answer (install it: apt-get install postgresql)"
-    return None
+def pylint_copy():
+    """Copy the addon into ``.test-results/pylint/payment_request``; return that folder.
 
-
-def addons_link():
-    """Return a folder holding `payment_request` -> this checkout, whatever its name."""
-    digest = hashlib.sha1(str(ROOT).encode()).hexdigest()[:8]
-    folder = Path(tempfile.gettempdir()) / f"payment_request-addons-{digest}"
-    folder.mkdir(exist_ok=True)
-    link = folder / ADDON
-    if not link.is_symlink() or link.resolve() != ROOT:
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(ROOT)
-    return folder
-
-
-def addons_path(odoo):
-    return ",".join([str(addons_link()), str(odoo / "addons"), str(odoo / "odoo" / "addons")])
-
-
-# === STEPS === #
+    pylint resolves symbolic links, and pylint-odoo names a module after its folder: a copy
+    under the right name lets it check, e.g., that the addon does not import itself through
+    ``odoo.addons.payment_request``.
+    """
+    copy = RESULTS / "pylint" / ADDON
+    shutil.rmtree(copy.parent, ignore_errors=True)
+    for relative in repo_files():
+        target = copy / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / relative, target)
+    return copy
 
 
 def static_checks():
-    failures = 0
-    failures += bool(run(["ruff", "check", str(ROOT)]))
-    failures += bool(run(["ruff", "format", "--check", str(ROOT)]))
-    failures += bool(
-        run(
-            [
-                sys.executable,
-                "-m",
-                "pylint",
-                f"--rcfile={ROOT / '.pylintrc'}",
-                "--disable=manifest-superfluous-key",
-                "--score=n",
-                str(addons_link() / ADDON),
-            ]
-        )
-    )
-    return failures
+    """Run ruff and pylint-odoo; return the names of the checks that failed."""
+    ruff = [sys.executable, "-m", "ruff"]
+    checks = {
+        "ruff check": ([*ruff, "check", "."], ROOT),
+        "ruff format": ([*ruff, "format", "--check", "."], ROOT),
+        # Run in the copy, on ".": the paths it prints are relative to the repository.
+        "pylint-odoo": (
+            [sys.executable, "-m", "pylint", f"--rcfile={ROOT / '.pylintrc'}", "."],
+            pylint_copy(),
+        ),
+    }
+    failed = []
+    for name, (cmd, cwd) in checks.items():
+        if run(cmd, cwd=cwd):
+            failed.append(name)
+        print(f"{name}: {'FAILED' if name in failed else 'ok'}", flush=True)
+    return failed
 
 
-def pytest_run(args, junit, extra_env=None):
-    env = dict(os.environ, **(extra_env or {}))
-    code = run([sys.executable, "-m", "pytest", f"--junitxml={junit}", *args], env=env)
-    return code, read_junit(junit)
+# === PYTEST RUNS === #
 
 
 def read_junit(path):
-    counts = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
+    """Count the outcomes of the test cases of a pytest JUnit XML file."""
+    counts = dict.fromkeys(KEYS, 0)
     if not path.exists():
         return counts
-    for suite in ET.parse(path).getroot().iter("testsuite"):
-        tests = int(suite.get("tests", 0))
-        failed, errors = int(suite.get("failures", 0)), int(suite.get("errors", 0))
-        skipped = int(suite.get("skipped", 0))
-        counts["failed"] += failed
-        counts["errors"] += errors
-        counts["skipped"] += skipped
-        counts["passed"] += tests - failed - errors - skipped
+    for case in ET.parse(path).getroot().iter("testcase"):
+        if case.find("failure") is not None:
+            counts["failed"] += 1
+        elif case.find("error") is not None:
+            counts["errors"] += 1
+        elif case.find("skipped") is not None:
+            counts["skipped"] += 1
+        else:
+            counts["passed"] += 1
     return counts
 
 
-def free_tests():
-    # A copy outside the addon: its root __init__.py would make pytest import it as a package.
-    with tempfile.TemporaryDirectory(prefix="payment_request-free-") as folder:
-        copy = Path(folder) / "tests"
-        shutil.copytree(ROOT / "tools" / "tests", copy)
-        return pytest_run(
-            ["-p", "no:odoo", "-p", "no:cacheprovider", "--rootdir", folder, "-q", str(copy)],
-            RESULTS / "free.xml",
-            extra_env={"PAYMENT_REQUEST_ROOT": str(ROOT)},
-        )
+def pytest_run(label, args, junit, env=None):
+    """Run pytest with a JUnit report; return ``(exit code, counts)``.
+
+    A run that ends without a report (pytest crashed or was interrupted) or that collected
+    nothing counts as one error.
+    """
+    junit.unlink(missing_ok=True)
+    code = run(
+        [sys.executable, "-m", "pytest", f"--junitxml={junit}", "-rfEs", *args], cwd=ROOT, env=env
+    )
+    counts = read_junit(junit)
+    if code == 5 or not any(counts.values()):
+        say(f"{label}: no test was collected (pytest exit code {code})")
+        counts["errors"] += 1
+    elif code not in (0, 1):
+        say(f"{label}: pytest stopped with exit code {code}")
+        counts["errors"] += 1
+    return code, counts
 
 
-def count_odoo_tests():
+def free_tests(paths):
+    """Run Odoo-free tests (``tools/tests`` with its own pytest.ini: pytest-odoo off)."""
+    return pytest_run(
+        "Odoo-free tests",
+        ["-c", str(FREE_TESTS / "pytest.ini"), "--rootdir", str(FREE_TESTS), *map(str, paths)],
+        RESULTS / "free.xml",
+    )
+
+
+def count_odoo_tests(addon_dir):
+    """Count the ``def test_*`` methods of the addon's ``tests/*.py`` (without importing)."""
     count = 0
-    for path in (ROOT / "tests").glob("test_*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+    for path in sorted((Path(addon_dir) / "tests").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         count += sum(
-            isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.name.startswith("test_")
             for node in ast.walk(tree)
         )
     return count
 
 
-def odoo_tests(odoo, reuse_db, extra_args):
-    path = addons_path(odoo)
-    odoo_bin = [sys.executable, str(odoo / "odoo-bin"), f"--addons-path={path}", "-d", TEST_DB]
+# === ODOO SUITE === #
+
+
+def install(odoo_dir, pg, config, database, reuse_db):
+    """Create the test database (or upgrade it with ``reuse_db``); return None or the failure."""
     log = RESULTS / "install.log"
-    with log.open("w") as log_file:
-        if reuse_db:
-            cmd = [*odoo_bin, "-u", ADDON, "--stop-after-init", "--log-level=warn"]
-        else:
-            subprocess.run(["dropdb", "--if-exists", TEST_DB], check=False)
-            cmd = [
-                *odoo_bin,
-                "-i",
-                f"{ADDON},payment_demo",
-                "--stop-after-init",
-                "--log-level=warn",
-            ]
-        say(" ".join(cmd) + f"  (log: {log})")
+    if reuse_db and pg.database_exists(database):
+        args = ["-u", ADDON]
+        say(f"Upgrading {ADDON} in the existing database {database} (REUSE_DB)")
+    else:
+        say(f"Fresh database {database} with {', '.join(MODULES)} and demo data")
+        dropped = pg.run(
+            [pg_bin("dropdb") or "dropdb", "--if-exists", "--force", database],
+            capture_output=True,
+            text=True,
+        )
+        if dropped.returncode:
+            return f"could not drop the database {database}: {dropped.stderr.strip()}"
+        args = ["-i", ",".join(MODULES)]
+    cmd = odoo_command(odoo_dir, config, database, *args, "--stop-after-init", "--no-http")
+    say(" ".join(cmd) + f"  > {log.relative_to(ROOT)}")
+    started = time.monotonic()
+    with log.open("w", encoding="utf-8") as log_file:
         code = subprocess.run(
-            cmd, stdout=log_file, stderr=subprocess.STDOUT, check=False
+            cmd,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=odoo_env(odoo_dir, pg),
+            check=False,
         ).returncode
-    text = log.read_text(errors="replace")
-    if code or " ERROR " in text or "Traceback" in text:
-        print(text[-4000:])
-        say("The addon did not install cleanly: see the log above.")
-        return 1, {"passed": 0, "failed": 0, "errors": 1, "skipped": 0}
-    code, counts = pytest_run(
+    say(f"odoo-bin exited with {code} after {time.monotonic() - started:.0f}s")
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    errors = [line for line in lines if " ERROR " in line or " CRITICAL " in line]
+    states = pg.module_states(database, MODULES)
+    not_installed = [module for module in MODULES if states.get(module) != "installed"]
+    reason = None
+    if code or errors:
+        reason = f"odoo-bin exited with code {code}, {len(errors)} ERROR line(s) in its log"
+        if errors:
+            reason += f", the first: {errors[0].strip()}"
+    elif not_installed:
+        reason = f"not installed: {', '.join(not_installed)} (states: {states})"
+    if reason:
+        print("\n".join(["----- tail of .test-results/install.log -----", *lines[-60:]]))
+    return reason
+
+
+def odoo_suite(odoo_dir, pg, args):
+    """Install the addon in a database, then run its tests with pytest-odoo.
+
+    Return ``(counts, install failure or None)``.
+    """
+    config = write_config(
+        RESULTS / "odoo-test.conf",
+        odoo_dir,
+        pg,
+        addon_dir=args.addon_dir,
+        data_dir=RESULTS / "odoo-data",
+    )
+    failure = install(odoo_dir, pg, config, args.db, args.reuse_db)
+    if failure:
+        say(f"The addon did not install: {failure}")
+        return {**dict.fromkeys(KEYS, 0), "errors": 1}, failure
+    link = addons_link(args.addon_dir) / ADDON
+    _code, counts = pytest_run(
+        "Odoo suite",
         [
             "-p",
             "pytest_tour_guard",
             "-p",
             "no:cacheprovider",
-            f"--odoo-database={TEST_DB}",
-            f"--odoo-addons-path={path}",
+            f"--odoo-config={config}",
+            f"--odoo-database={args.db}",
+            f"--odoo-addons-path={addons_path(odoo_dir, args.addon_dir)}",
             "--odoo-http",
             "--odoo-log-level=warn",
-            "-q",
-            str(addons_link() / ADDON / "tests"),
-            *extra_args,
+            "--rootdir",
+            str(link),
+            str(link / "tests"),
+            *args.pytest_args,
         ],
         RESULTS / "odoo.xml",
-        extra_env={
-            "PYTHONPATH": os.pathsep.join(
-                filter(None, [str(ROOT / "tools"), os.environ.get("PYTHONPATH")])
-            )
-        },
+        env=odoo_env(odoo_dir, pg, extra_python_path=[TOOLS]),
     )
-    if code == 5 or not sum(counts.values()):
-        say("No Odoo test was collected although the addon has tests.")
-        counts["errors"] += 1
-    return code, counts
+    return counts, None
+
+
+# === SUMMARY === #
 
 
 def git_state():
-    head = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    status = subprocess.run(
-        ["git", "-C", str(ROOT), "status", "--porcelain"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    return head, bool(status)
+    """Return ``(HEAD sha or None, dirty)``: dirty means uncommitted or untracked files."""
+
+    def git(*args):
+        return subprocess.run(
+            ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False
+        )
+
+    head = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=normal")
+    if head.returncode or status.returncode:
+        return None, True
+    return head.stdout.strip(), bool(status.stdout.strip())
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="Arguments after -- go to the pytest run of the Odoo suite (e.g. -- -k wizard).",
+    )
+    part = parser.add_mutually_exclusive_group()
+    part.add_argument("--static", action="store_true", help="static checks only (make lint)")
+    part.add_argument("--free", action="store_true", help="Odoo-free tests only")
+    part.add_argument("--odoo", action="store_true", help="Odoo suite only")
+    parser.add_argument(
+        "--reuse-db",
+        action="store_true",
+        help="upgrade the existing test database (-u) instead of making a fresh one",
+    )
+    parser.add_argument("--db", default=TEST_DB, help=f"test database (default {TEST_DB})")
+    parser.add_argument(
+        "--addon-dir",
+        type=lambda value: Path(value).resolve(),
+        default=Path(os.environ.get("PAYMENT_REQUEST_ADDON_DIR") or ROOT).resolve(),
+        help="addon folder for the Odoo suite (default: this repository)",
+    )
+    parser.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
 
 
 def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--static", action="store_true")
-    parser.add_argument("--free", action="store_true")
-    parser.add_argument("--odoo", action="store_true")
-    parser.add_argument("--reuse-db", action="store_true")
-    parser.add_argument("pytest_args", nargs="*")
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
     everything = not (args.static or args.free or args.odoo)
     RESULTS.mkdir(exist_ok=True)
-    for stale in ("free.xml", "odoo.xml"):
-        (RESULTS / stale).unlink(missing_ok=True)
-    total = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
-    static_failures = 0
+    total = dict.fromkeys(KEYS, 0)
+    static_failed = []
     odoo_ran = False
+    odoo_note = None
+    install_failure = None
+    started = time.monotonic()
 
     if everything or args.static:
         say("Static checks")
-        static_failures = static_checks()
-        total["failed"] += static_failures
-    if everything or args.free:
-        say("Odoo-free tests")
-        _code, counts = free_tests()
-        total = {key: total[key] + counts[key] for key in total}
+        static_failed = static_checks()
+    if everything or args.static or args.free:
+        say("Odoo-free tests" if not args.static else "Odoo-free file checks")
+        paths = [FREE_TESTS / "test_static.py"] if args.static else [FREE_TESTS]
+        total = add(total, free_tests(paths)[1])
     if everything or args.odoo:
-        odoo, reason = odoo_dir()
-        if odoo and not reason:
-            reason = ensure_postgres()
+        odoo_dir, reason = find_odoo()
+        pg = None
+        if odoo_dir:
+            pg, reason = ensure_postgres()
         if reason:
-            say(
-                f"The Odoo test suite did NOT run: {reason}. "
-                f"{count_odoo_tests()} Odoo tests could not run."
+            odoo_note = (
+                f"the Odoo suite did NOT run: {reason}. "
+                f"{count_odoo_tests(args.addon_dir)} Odoo tests could not run."
             )
+            say(odoo_note[0].upper() + odoo_note[1:])
         else:
-            say(f"Odoo test suite, with Odoo from {odoo}")
-            _code, counts = odoo_tests(odoo, args.reuse_db, args.pytest_args)
-            odoo_ran = True
-            total = {key: total[key] + counts[key] for key in total}
+            say(f"Odoo suite: Odoo from {odoo_dir}, PostgreSQL: {pg.origin}")
+            counts, install_failure = odoo_suite(odoo_dir, pg, args)
+            odoo_ran = not install_failure
+            total = add(total, counts)
 
+    total["failed"] += len(static_failed)
     head, dirty = git_state()
     summary = {"commit": head, "dirty": dirty, "odoo": odoo_ran, **total}
-    (RESULTS / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    if static_failures:
-        print(f"static checks: {static_failures} failed")
+    (RESULTS / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+
+    print(f"\n==> Done in {time.monotonic() - started:.0f}s; summary in .test-results/summary.json")
+    if static_failed:
+        print(f"static checks failed: {', '.join(static_failed)}")
+    if install_failure:
+        print(f"odoo: the addon did not install ({install_failure}); see .test-results/install.log")
+    elif odoo_note:
+        print(f"odoo: {odoo_note}")
+    elif odoo_ran:
+        print("odoo: the Odoo suite ran")
     print(f"errors: {total['errors']}")
-    print(f"odoo suite ran: {'yes' if odoo_ran else 'no'}")
     failed = total["failed"] + total["errors"]
     print(f"total: {total['passed']} passed, {failed} failed, {total['skipped']} skipped")
     return 1 if failed else 0

@@ -9,8 +9,8 @@ from odoo.exceptions import UserError
 from odoo.tools import email_normalize
 from odoo.tools import format_amount
 
-from odoo.addons.payment_request.models.payment_request import CHANNELS
-from odoo.addons.payment_request.models.payment_request import PURPOSES
+from ..models.payment_request import CHANNELS
+from ..models.payment_request import PURPOSES
 
 # The purposes offered from each kind of document; the first is the default.
 PURPOSES_BY_MODEL = {

@@ -1,70 +1,149 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Checks of the addon's files that need no Odoo."""
+"""Checks of the addon's files that need no Odoo: manifest, XML, CSV, translations."""
 
 import ast
-import os
+import csv
 import re
-import sys
+import subprocess
 from pathlib import Path
 
 import polib
 import pytest
 from lxml import etree
 
-# The harness runs a copy of these tests outside the addon (whose __init__.py would make
-# pytest import it as a package) and says where the addon is.
-ROOT = Path(os.environ.get("PAYMENT_REQUEST_ROOT") or Path(__file__).resolve().parents[2])
+ROOT = Path(__file__).resolve().parents[2]
+ADDON = "payment_request"
 MANIFEST = ast.literal_eval((ROOT / "__manifest__.py").read_text(encoding="utf-8"))
-PLACEHOLDER = re.compile(r"%\([a-z_]+\)s|%s|\{\{.*?\}\}")
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\{\{.*?\}\}")
 
-sys.path.insert(0, str(ROOT / "tools"))
-import pytest_tour_guard  # noqa: E402
+
+def repo_files(pattern):
+    """Return the repository's files matching a glob pattern, tracked or not, never ignored."""
+    listed = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "-co", "--exclude-standard", "--", pattern],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if listed.returncode == 0:
+        paths = {line for line in listed.stdout.splitlines() if (ROOT / line).is_file()}
+    else:  # not a git checkout: every file outside hidden folders
+        paths = {
+            str(path.relative_to(ROOT))
+            for path in ROOT.rglob(pattern)
+            if not any(part.startswith(".") for part in path.relative_to(ROOT).parts)
+        }
+    return sorted(paths)
+
+
+def asset_paths():
+    """Return the files named in the manifest's assets, relative to the addon (no globs)."""
+    paths = []
+    for bundle in MANIFEST.get("assets", {}).values():
+        for entry in bundle:
+            if isinstance(entry, tuple | list):
+                if entry[0] == "include":  # another bundle, not a file
+                    continue
+                entry = entry[-1]
+            if "*" in entry or "://" in entry:
+                continue
+            module, _sep, path = entry.partition("/")
+            if module == ADDON:
+                paths.append(path)
+    return paths
+
+
+# === MANIFEST === #
 
 
 def test_manifest_contract():
     assert MANIFEST["version"] == "18.0.1.0.0"
     assert MANIFEST["license"] == "LGPL-3"
+    assert MANIFEST["installable"] is True
     for module in ("account_payment", "sale", "sms", "portal", "payment_stripe"):
         assert module in MANIFEST["depends"]
     assert set(MANIFEST["external_dependencies"]["python"]) == {"stripe", "phonenumbers"}
 
 
-def test_manifest_files_exist():
-    listed = MANIFEST.get("data", []) + MANIFEST.get("demo", [])
-    for bundle in MANIFEST.get("assets", {}).values():
-        listed += [path.removeprefix("payment_request/") for path in bundle if "*" not in path]
+@pytest.mark.parametrize("key", ["data", "demo"])
+def test_manifest_data_files_exist(key):
+    listed = MANIFEST.get(key, [])
     missing = [path for path in listed if not (ROOT / path).is_file()]
-    assert not missing, missing
+    assert not missing, f"files listed in the manifest's {key!r} do not exist: {missing}"
+    duplicated = sorted({path for path in listed if listed.count(path) > 1})
+    assert not duplicated, f"listed twice in {key!r}: {duplicated}"
+    wrong = [path for path in listed if Path(path).suffix not in (".xml", ".csv", ".sql")]
+    assert not wrong, f"Odoo loads only .xml, .csv and .sql data files: {wrong}"
 
 
-@pytest.mark.parametrize(
-    "path",
-    sorted(
-        str(p.relative_to(ROOT))
-        for p in ROOT.rglob("*.xml")
-        if not any(part.startswith(".") for part in p.relative_to(ROOT).parts)
-    ),
-)
+def test_manifest_asset_files_exist():
+    missing = [path for path in asset_paths() if not (ROOT / path).is_file()]
+    assert not missing, f"files listed in the manifest's assets do not exist: {missing}"
+
+
+def test_manifest_asset_globs_match_files():
+    for bundle in MANIFEST.get("assets", {}).values():
+        for entry in bundle:
+            if isinstance(entry, str) and "*" in entry and entry.startswith(f"{ADDON}/"):
+                pattern = entry.removeprefix(f"{ADDON}/")
+                assert any(path.is_file() for path in ROOT.glob(pattern)), entry
+
+
+# === XML AND CSV === #
+
+
+@pytest.mark.parametrize("path", repo_files("*.xml"))
 def test_xml_parses(path):
     etree.parse(str(ROOT / path))
 
 
-def test_translations_complete():
-    pot = polib.pofile(str(ROOT / "i18n" / "payment_request.pot"))
-    french = polib.pofile(str(ROOT / "i18n" / "fr.po"))
-    translated = {entry.msgid: entry for entry in french if not entry.obsolete}
-    missing = [entry.msgid for entry in pot if entry.msgid not in translated]
-    assert not missing, f"{len(missing)} msgids of the .pot are not in fr.po"
-    for entry in translated.values():
-        assert entry.msgstr, f"untranslated: {entry.msgid!r}"
-        assert "fuzzy" not in entry.flags, f"fuzzy: {entry.msgid!r}"
-        assert sorted(PLACEHOLDER.findall(entry.msgid)) == sorted(
-            PLACEHOLDER.findall(entry.msgstr)
-        ), f"placeholders differ: {entry.msgid!r}"
+def test_xml_files_found():
+    assert set(MANIFEST["data"]) & set(repo_files("*.xml")), "no XML file found in the repo"
 
 
-def test_tour_guard_turns_browser_skips_into_failures():
-    assert pytest_tour_guard.is_browser_skip("Chrome executable not found")
-    assert pytest_tour_guard.is_browser_skip("websocket-client module is not installed")
-    assert pytest_tour_guard.is_browser_skip("Failed to detect chrome devtools port after 10s.")
-    assert not pytest_tour_guard.is_browser_skip("HttpCase skipped because --odoo-http is unset")
+@pytest.mark.parametrize("path", repo_files("*.csv"))
+def test_csv_rows_have_the_header_width(path):
+    with (ROOT / path).open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows, f"{path} is empty"
+    bad = [number for number, row in enumerate(rows, 1) if len(row) != len(rows[0])]
+    assert not bad, f"{path}: rows {bad} do not have {len(rows[0])} columns"
+
+
+# === TRANSLATIONS === #
+
+
+def load_po(name):
+    path = ROOT / "i18n" / name
+    # polib reads a string that is not a file name as the text of a catalog: check first.
+    assert path.is_file(), f"{path.relative_to(ROOT)} is missing"
+    return polib.pofile(str(path))
+
+
+def test_pot_parses():
+    assert len(load_po(f"{ADDON}.pot")) > 0
+
+
+def test_french_translation_is_complete():
+    french = [entry for entry in load_po("fr.po") if not entry.obsolete]
+    assert french, "fr.po has no entries"
+    for entry in french:
+        assert "fuzzy" not in entry.flags, f"fuzzy in fr.po: {entry.msgid!r}"
+        translations = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
+        assert all(text.strip() for text in translations), f"untranslated: {entry.msgid!r}"
+
+
+def test_french_translation_covers_the_pot():
+    french = {entry.msgid: entry for entry in load_po("fr.po") if not entry.obsolete}
+    missing = [entry.msgid for entry in load_po(f"{ADDON}.pot") if entry.msgid not in french]
+    assert not missing, f"{len(missing)} msgids of the .pot are not in fr.po: {missing[:5]}"
+
+
+def test_french_translation_keeps_placeholders():
+    for entry in load_po("fr.po"):
+        if entry.obsolete or entry.msgid_plural:
+            continue
+        expected = sorted(PLACEHOLDER.findall(entry.msgid))
+        assert sorted(PLACEHOLDER.findall(entry.msgstr)) == expected, (
+            f"placeholders differ: {entry.msgid!r}"
+        )
