@@ -1,8 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+import binascii
+
 from werkzeug.exceptions import NotFound
 
 from odoo import http
+from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.http import request
 from odoo.tools import consteq
@@ -40,11 +43,16 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
     def payment_request_page(self, request_id, access_token=None, **kwargs):
         """Show the request to the customer, with the payment form while it can be paid."""
         request_sudo = self._get_payment_request_sudo(request_id, access_token)
+        return self._render_payment_request_page(request_sudo)
+
+    def _render_payment_request_page(self, request_sudo, error_message=None):
+        """Render the customer's page of the request, with an error from a refused action."""
         if request.env.user._is_public() and request_sudo.partner_id.lang:
             # A visitor following the link reads it in the customer's language.
             request.update_context(lang=request_sudo.partner_id.lang)
             request_sudo = request_sudo.with_context(lang=request_sudo.partner_id.lang)
         values = request_sudo._get_portal_page_values()
+        values["error_message"] = error_message
         if values["payable"]:
             values.update(self._get_payment_request_form_values(request_sudo))
         return request.render("payment_request.payment_request_page", values)
@@ -136,6 +144,45 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             **kwargs,
         )
         return tx_sudo._get_processing_values()
+
+    @http.route("/payment_request/<int:request_id>/approve", type="json", auth="public")
+    def payment_request_approve(self, request_id, access_token=None, name=None, signature=None):
+        """Approve the request's quotation with the customer's signature (portal signature form).
+
+        :return: what Odoo's signature form expects: an error, or where to go next
+        :rtype: dict
+        """
+        access_token = access_token or request.httprequest.args.get("access_token")
+        try:
+            request_sudo = self._get_payment_request_sudo(request_id, access_token)
+        except NotFound:
+            return {"error": request.env._("This link is invalid.")}
+        try:
+            with request.env.cr.savepoint():
+                request_sudo._approve_quote(name, signature)
+        except UserError as error:
+            return {"error": error.args[0]}
+        except (TypeError, ValueError, binascii.Error):
+            return {"error": request.env._("Invalid signature data.")}
+        return {"force_refresh": True, "redirect_url": request_sudo.get_portal_url()}
+
+    @http.route(
+        "/payment_request/<int:request_id>/decline",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        website=True,
+        sitemap=False,
+    )
+    def payment_request_decline(self, request_id, access_token=None, decline_reason=None, **kw):
+        """Decline the request's quotation; a reason is required."""
+        request_sudo = self._get_payment_request_sudo(request_id, access_token)
+        try:
+            with request.env.cr.savepoint():
+                request_sudo._decline_quote(decline_reason)
+        except UserError as error:
+            return self._render_payment_request_page(request_sudo, error_message=error.args[0])
+        return request.redirect(request_sudo.get_portal_url())
 
     @http.route(
         "/payment_request/<int:request_id>/receipt",

@@ -47,6 +47,8 @@ WORKFLOW_FIELDS = {
     "replaced_by_id",
     "channel",
     "cancel_reason",
+    "quote_fingerprint",
+    "decline_reason",
 }
 
 EXPIRY_BATCH_SIZE = 1000
@@ -201,9 +203,25 @@ class PaymentRequest(models.Model):
             ("user", "Cancelled by the requester"),
             ("replaced", "Replaced by a new request"),
             ("withdrawn", "Withdrawn: its document changed"),
+            ("declined", "Declined by the customer"),
+            ("updated", "Quotation updated"),
         ],
         readonly=True,
         copy=False,
+    )
+    decline_reason = fields.Text(
+        readonly=True, copy=False, help="Why the customer declined the quotation."
+    )
+    quote_fingerprint = fields.Char(
+        readonly=True,
+        copy=False,
+        help="Digest of the quotation as its link showed it; a different one means that the "
+        "quotation changed after the link was sent.",
+    )
+    quote_outdated = fields.Boolean(
+        string="Updated Quotation Not Sent",
+        compute="_compute_quote_outdated",
+        help="The quotation changed after this link was sent and no new link was sent yet.",
     )
     channel = fields.Selection(
         string="Sent by",
@@ -262,6 +280,15 @@ class PaymentRequest(models.Model):
                 or request.company_id.partner_id.tz
                 or request.user_id.tz
                 or "UTC"
+            )
+
+    @api.depends("state", "cancel_reason", "replaced_by_id", "sale_order_id.state")
+    def _compute_quote_outdated(self):
+        for request in self:
+            request.quote_outdated = (
+                request.cancel_reason == "updated"
+                and not request.replaced_by_id
+                and request.sale_order_id.state in ("draft", "sent")
             )
 
     @api.depends("transaction_ids")
@@ -458,13 +485,20 @@ class PaymentRequest(models.Model):
         self.check_access("write")
         now = fields.Datetime.now()
         for company, requests in self.grouped("company_id").items():
-            requests.sudo().write(
-                {
-                    "state": "open",
-                    "expiration_date": now
-                    + timedelta(hours=company.payment_request_validity_hours),
-                }
-            )
+            expiration = now + timedelta(hours=company.payment_request_validity_hours)
+            quotes = requests.filtered(lambda request: request.purpose == "quote")
+            (requests - quotes).sudo().write({"state": "open", "expiration_date": expiration})
+            for quote in quotes:
+                order = quote.sale_order_id
+                quote.sudo().write(
+                    {
+                        "state": "open",
+                        "expiration_date": min(
+                            expiration, order._get_payment_request_validity_end()
+                        ),
+                        "quote_fingerprint": order._get_payment_request_fingerprint(),
+                    }
+                )
         for request in self:
             request._portal_ensure_token()
         return True
@@ -587,9 +621,16 @@ class PaymentRequest(models.Model):
                 "payment_request.mail_template_payment_request"
             )._generate_template(self.ids, ("subject", "body_html", "email_from"))
         if by_sms:
+            quotes = self.filtered(lambda request: request.purpose == "quote")
             sms_bodies = self.env.ref("payment_request.sms_template_payment_request")._render_field(
-                "body", self.ids, compute_lang=True
+                "body", (self - quotes).ids, compute_lang=True
             )
+            if quotes:
+                sms_bodies.update(
+                    self.env.ref(
+                        "payment_request.sms_template_payment_request_quote"
+                    )._render_field("body", quotes.ids, compute_lang=True)
+                )
         author = self.env.user.partner_id
         reply_to = self._notify_get_reply_to(default=author.email_formatted)
         subtype_id = self.env["ir.model.data"]._xmlid_to_res_id(
@@ -693,9 +734,30 @@ class PaymentRequest(models.Model):
         return messages
 
     def _is_past_expiration(self):
-        """Whether the validity of the request has passed, whatever the cron has done yet."""
+        """Whether the validity of the request has passed, whatever the cron has done yet.
+
+        A quotation to approve also expires with the quotation's own validity date, even when
+        the salesperson shortened it after the link was sent.
+        """
         self.ensure_one()
-        return bool(self.expiration_date) and self.expiration_date <= fields.Datetime.now()
+        if self.expiration_date and self.expiration_date <= fields.Datetime.now():
+            return True
+        return self._is_quote_to_approve() and self.sale_order_id.is_expired
+
+    def _is_quote_to_approve(self):
+        """Whether the request asks the customer to approve its quotation first."""
+        self.ensure_one()
+        return self.purpose == "quote" and self.sale_order_id.state in ("draft", "sent")
+
+    def _lock_for_update(self):
+        """Lock the request's row until the end of the transaction and reread its state.
+
+        Two tabs or two clicks acting on the same request are serialized: the second one sees
+        what the first one did.
+        """
+        self.ensure_one()
+        self.env.cr.execute(SQL("SELECT id FROM payment_request WHERE id = %s FOR UPDATE", self.id))
+        self.invalidate_recordset(["state", "cancel_reason", "invoice_ids", "amount"])
 
     def _check_payable(self):
         """Refuse a new payment attempt unless the request can be paid right now.
@@ -706,14 +768,17 @@ class PaymentRequest(models.Model):
         :raise ValidationError: with a message for the customer
         """
         self.ensure_one()
-        self.env.cr.execute(SQL("SELECT id FROM payment_request WHERE id = %s FOR UPDATE", self.id))
-        self.invalidate_recordset(["state"])
+        self._lock_for_update()
         if self.state == "paid":
             raise ValidationError(self.env._("This payment request is already paid."))
         if self.state != "open":
             raise ValidationError(self.env._("This payment request can no longer be paid."))
         if self._is_past_expiration():
             raise ValidationError(self.env._("This payment request has expired."))
+        if self.purpose == "quote" and not self.invoice_ids:
+            raise ValidationError(
+                self.env._("Approve the quotation first: its invoice is paid afterwards.")
+            )
         ongoing = (
             self.env["payment.transaction"]
             .sudo()
@@ -736,8 +801,9 @@ class PaymentRequest(models.Model):
     def _get_customer_status(self):
         """Return what the customer's page says of the request.
 
-        :return: 'payable', 'processing', 'paid', 'expired', 'replaced', 'withdrawn' or
-            'cancelled'
+        :return: 'payable', 'approve' (a quotation to approve first), 'processing', 'paid',
+            'expired', 'updated' (the quotation changed since), 'declined', 'replaced',
+            'withdrawn' or 'cancelled'
         """
         self.ensure_one()
         if self.state == "paid":
@@ -745,6 +811,8 @@ class PaymentRequest(models.Model):
         if self.state == "expired" or (self.state == "open" and self._is_past_expiration()):
             return "expired"
         if self.state == "cancelled":
+            if self.cancel_reason in ("updated", "declined"):
+                return self.cancel_reason
             if self.cancel_reason == "replaced" or self.replaced_by_id:
                 return "replaced"
             if self.cancel_reason == "withdrawn":
@@ -752,6 +820,13 @@ class PaymentRequest(models.Model):
             return "cancelled"
         if self.state != "open":
             return "cancelled"
+        if self.purpose == "quote":
+            if self._is_quote_to_approve():
+                if self.quote_fingerprint != self.sale_order_id._get_payment_request_fingerprint():
+                    return "updated"
+                return "approve"
+            if self.sale_order_id.state != "sale" or not self.invoice_ids:
+                return "cancelled"
         if self.attempt_count and self.transaction_ids.filtered(
             lambda tx: tx.state in ("pending", "authorized")
         ):
@@ -767,6 +842,9 @@ class PaymentRequest(models.Model):
             "res_company": self.company_id,
             "status": status,
             "payable": status == "payable",
+            "is_quote": self.purpose == "quote",
+            "approve_url": self.get_portal_url(suffix="/approve"),
+            "decline_url": f"/payment_request/{self.id}/decline",
             "page_title": self.env._("Payment request %(name)s", name=self.name),
             "last_transaction": self.transaction_ids.sorted("id")[-1:]
             if status == "paid"
@@ -788,7 +866,9 @@ class PaymentRequest(models.Model):
         }
         if self.invoice_ids:
             values["custom_create_values"]["invoice_ids"] = [Command.set(self.invoice_ids.ids)]
-        if self.sale_order_id:
+        # A quotation is paid through the invoice made when it was approved; linked to the order
+        # too, `sale` would invoice the order a second time (automatic invoicing).
+        if self.sale_order_id and self.purpose != "quote":
             values["custom_create_values"]["sale_order_ids"] = [Command.set(self.sale_order_id.ids)]
         return values
 
@@ -852,12 +932,208 @@ class PaymentRequest(models.Model):
                 self.env._("Withdrawn: %(reason)s. Its link can no longer be paid.", reason=reason)
             )
 
-    def _notify_requester(self, body):
-        """Post `body` in the chatter and notify the requester of the request."""
+    # === BUSINESS METHODS: QUOTATIONS === #
+
+    def _check_quote_status(self):
+        """Refuse to approve or decline unless the quotation awaits the customer's answer.
+
+        :raise ValidationError: with a message for the customer
+        """
         self.ensure_one()
+        status = self._get_customer_status()
+        if status == "approve":
+            return
+        messages = {
+            "expired": self.env._("This quotation has expired: it can no longer be approved."),
+            "updated": self.env._(
+                "This quotation was updated after this link was sent: it can no longer be "
+                "approved. Please use the link of the updated quotation."
+            ),
+            "declined": self.env._("This quotation was declined."),
+            "paid": self.env._("This quotation is already approved and paid."),
+            "payable": self.env._("This quotation is already approved."),
+            "processing": self.env._("This quotation is already approved."),
+        }
+        raise ValidationError(
+            messages.get(status, self.env._("This quotation can no longer be approved."))
+        )
+
+    def _approve_quote(self, name, signature):
+        """Record the customer's signature, confirm the quotation and invoice it.
+
+        Approving an order that is already approved does nothing.
+
+        :param str name: who signs
+        :param str signature: the signature image, base64-encoded
+        :return: whether the quotation was approved by this call
+        :rtype: bool
+        """
+        self.ensure_one()
+        self._lock_for_update()
+        if self.purpose != "quote":
+            raise ValidationError(self.env._("This payment request has no quotation to approve."))
+        order = self.sale_order_id
+        if self.state == "open" and order.state == "sale":
+            return False
+        self._check_quote_status()
+        if not (name or "").strip():
+            raise ValidationError(self.env._("Enter your name to sign the quotation."))
+        if not signature:
+            raise ValidationError(self.env._("Draw or type your signature to approve."))
+        order.write(
+            {"signed_by": name.strip(), "signed_on": fields.Datetime.now(), "signature": signature}
+        )
+        # Confirmed as sale's own accept route does (with its confirmation email); confirming
+        # invoices the quotation for this request (sale.order.action_confirm).
+        order._validate_order()
+        pdf = (
+            self.env["ir.actions.report"]
+            .sudo()
+            ._render_qweb_pdf("sale.action_report_saleorder", [order.id])[0]
+        )
+        order.message_post(
+            attachments=[(f"{order.name}.pdf", pdf)],
+            author_id=self.partner_id.id,
+            body=self.env._(
+                "Order signed by %(name)s through payment request %(request)s.",
+                name=name.strip(),
+                request=self.name,
+            ),
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self._notify_requester(
+            self.env._(
+                "%(name)s approved and signed the quotation %(order)s; invoice %(invoice)s "
+                "awaits their payment.",
+                name=name.strip(),
+                order=order.name,
+                invoice=", ".join(self.invoice_ids.mapped("name")) or "-",
+            )
+        )
+        return True
+
+    def _decline_quote(self, reason):
+        """Cancel the quotation with the customer's reason, and this request with it.
+
+        :param str reason: why the customer declines; required
+        """
+        self.ensure_one()
+        self._lock_for_update()
+        if self.purpose != "quote":
+            raise ValidationError(self.env._("This payment request has no quotation to decline."))
+        self._check_quote_status()
+        reason = (reason or "").strip()
+        if not reason:
+            raise ValidationError(self.env._("Tell us why you decline the quotation."))
+        order = self.sale_order_id
+        # Cancelled before the order, whose cancellation withdraws its open requests.
+        self.sudo().write(
+            {
+                "state": "cancelled",
+                "cancel_reason": "declined",
+                "decline_reason": reason,
+                "is_read": False,
+            }
+        )
+        order._action_cancel()
+        order.message_post(
+            author_id=self.partner_id.id,
+            body=self.env._("Quotation declined: %(reason)s", reason=reason),
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self._notify_requester(
+            self.env._(
+                "%(customer)s declined the quotation %(order)s: %(reason)s",
+                customer=self.partner_id.display_name,
+                order=order.name,
+                reason=reason,
+            )
+        )
+
+    def _attach_quote_invoice(self, invoices):
+        """Make the open quotation requests pay `invoices`, made when their order was confirmed.
+
+        :param account.move invoices: the posted invoices of the request's order
+        """
+        for request in self.filtered(lambda request: request.state == "open"):
+            due = sum(invoices.mapped("amount_residual"))
+            request.sudo().write(
+                {
+                    "invoice_ids": [Command.set(invoices.ids)],
+                    "amount": request.currency_id.round(due),
+                }
+            )
+
+    def _mark_quote_updated(self):
+        """Cancel the links of quotations that changed since, and tell their salespeople."""
+        requests = self.filtered(lambda request: request.state in ("draft", "open"))
+        if not requests:
+            return
+        requests.sudo().write({"state": "cancelled", "cancel_reason": "updated", "is_read": False})
+        for request in requests:
+            request._notify_requester(
+                self.env._(
+                    "The quotation %(order)s changed after its link was sent: the link can no "
+                    'longer be approved. Use "Send updated quotation" to send the new version.',
+                    order=request.sale_order_id.name,
+                )
+            )
+
+    def action_send_updated_quotation(self):
+        """Send the customer a new link for the updated quotation, by the same channel.
+
+        :return: a window action opening the new request
+        """
+        self.ensure_one()
+        self.check_access("write")
+        if not self.quote_outdated:
+            raise UserError(
+                self.env._(
+                    "Only a quotation that changed after its link was sent can be sent again "
+                    "this way (%(name)s).",
+                    name=self.name,
+                )
+            )
+        order = self.sale_order_id
+        wizard = (
+            self.env["payment.request.wizard"]
+            .with_context(active_model="sale.order", active_ids=order.ids, active_id=order.id)
+            .create(
+                {
+                    "purpose": "quote",
+                    "channel": self.channel or "email",
+                    "email": self.partner_id.email,
+                    "phone": self.partner_id.mobile or self.partner_id.phone,
+                }
+            )
+        )
+        action = wizard.action_send()
+        new_request = self.env["payment.request"].browse(action["res_id"])
+        self.sudo().replaced_by_id = new_request
+        self.message_post(
+            body=Markup(
+                self.env._(
+                    "Updated quotation sent: replaced by %(link)s.",
+                    link=new_request._get_html_link(),
+                )
+            )
+        )
+        return action
+
+    def _notify_requester(self, body):
+        """Post `body` in the chatter and notify the requester of the request.
+
+        For a quotation, its salesperson is notified too.
+        """
+        self.ensure_one()
+        partners = self.user_id.partner_id
+        if self.purpose == "quote":
+            partners |= self.sale_order_id.user_id.partner_id
         self.sudo().message_post(
             body=body,
-            partner_ids=self.user_id.partner_id.ids,
+            partner_ids=partners.ids,
             subtype_xmlid="mail.mt_note",
             message_type="comment",
         )

@@ -49,8 +49,8 @@ class ResCompany(models.Model):
             if not 0 < company.payment_request_deposit_percent <= 1:
                 raise ValidationError(
                     self.env._(
-                        "The default deposit of %(company)s must be more than 0% and at most "
-                        "100% of the order.",
+                        "The default deposit of %(company)s must be more than 0 and at most 100 "
+                        "percent of the order.",
                         company=company.name,
                     )
                 )

@@ -98,6 +98,15 @@ class TestPaymentRequest(PaymentRequestCommon):
         with self.assertRaises(ValidationError):
             self.company.payment_request_validity_hours = 0
 
+    def test_deposit_percent_setting(self):
+        for wrong in (0.0, 1.5):
+            with self.assertRaisesRegex(ValidationError, "at most 100 percent"):
+                self.company.payment_request_deposit_percent = wrong
+        for lang in ("en_US", "fr_FR"):
+            self.env["res.lang"]._activate_lang(lang)
+            with self.assertRaises(ValidationError):
+                self.company.with_context(lang=lang).payment_request_deposit_percent = 2.0
+
     def test_open_only_draft(self):
         request = self._create_request()
         request.action_open()

@@ -188,8 +188,10 @@ class TestRequestPaymentWizard(RequestSendingCommon):
 
     def test_order_deposit_from_prepayment(self):
         self.order.write({"require_payment": True, "prepayment_percent": 0.2})
-        form = self._wizard(self.order, channel="both")
-        self.assertEqual(form.purpose, "deposit")
+        form = self._wizard(self.order)
+        self.assertEqual(form.purpose, "quote", "a quotation is sent for approval by default")
+        form.purpose = "deposit"
+        form.channel = "both"
         self.assertEqual(form.amount, 100.0)
         self.assertEqual(form.max_amount, 500.0)
         _action, request = self._send(form)
@@ -212,7 +214,7 @@ class TestRequestPaymentWizard(RequestSendingCommon):
     def test_order_deposit_company_default(self):
         self.order.require_payment = False
         self.company.payment_request_deposit_percent = 0.5
-        form = self._wizard(self.order)
+        form = self._wizard(self.order, purpose="deposit")
         self.assertEqual(form.amount, 250.0)
 
     def test_order_rest_and_billing_contact(self):

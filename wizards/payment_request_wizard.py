@@ -15,7 +15,7 @@ from ..models.payment_request import PURPOSES
 # The purposes offered from each kind of document; the first is the default.
 PURPOSES_BY_MODEL = {
     "res.partner": ("free", "wallet", "invoices"),
-    "sale.order": ("deposit", "order"),
+    "sale.order": ("deposit", "order", "quote"),
     "account.move": ("invoice",),
 }
 SOURCE_MODELS = tuple(PURPOSES_BY_MODEL)
@@ -108,8 +108,17 @@ class PaymentRequestWizard(models.TransientModel):
             # Say at once when nothing can be requested from the document.
             self._document_values(self.env[model].browse(ids))
         if "purpose" in fields_list and not values.get("purpose"):
-            values["purpose"] = PURPOSES_BY_MODEL[model][0]
+            values["purpose"] = self._get_default_purpose(self.env[model].browse(ids))
         return values
+
+    @api.model
+    def _get_default_purpose(self, records):
+        """Return the purpose proposed for the records: a quotation is sent for approval."""
+        if records._name == "sale.order" and all(
+            order.state in ("draft", "sent") for order in records
+        ):
+            return "quote"
+        return PURPOSES_BY_MODEL[records._name][0]
 
     # === COMPUTE METHODS === #
 
@@ -123,7 +132,7 @@ class PaymentRequestWizard(models.TransientModel):
         self.ensure_one()
         return self.env[self.res_model].browse(self.res_ids or [])
 
-    @api.depends("res_model", "res_ids", "request_id")
+    @api.depends("res_model", "res_ids", "request_id", "purpose")
     def _compute_document(self):
         for wizard in self:
             wizard.available_invoice_ids = False
@@ -148,7 +157,10 @@ class PaymentRequestWizard(models.TransientModel):
                 )
                 continue
             try:
+                # Without the purpose: a refused purpose must not hide the customer.
                 document = wizard._document_values(records)
+                if wizard.purpose == "quote" and records._name == "sale.order":
+                    document["partner"] = records.partner_id
             except UserError:
                 # Refused again, with the reason, when sending.
                 document = {
@@ -334,6 +346,8 @@ class PaymentRequestWizard(models.TransientModel):
                         order=record.name,
                     )
                 )
+            if purpose == "quote":
+                self._check_quotation(record)
             due = self._get_order_amount_due(record)
             if record.currency_id.compare_amounts(due, 0) <= 0:
                 raise UserError(
@@ -341,7 +355,10 @@ class PaymentRequestWizard(models.TransientModel):
                 )
             amount = self._get_deposit_amount(record) if purpose == "deposit" else due
             return {
-                "partner": record.partner_invoice_id or record.partner_id,
+                # The quotation is approved by its customer, the rest paid by the invoicee.
+                "partner": record.partner_id
+                if purpose == "quote"
+                else (record.partner_invoice_id or record.partner_id),
                 "company": record.company_id,
                 "currency": record.currency_id,
                 "sale_order": record,
@@ -383,6 +400,31 @@ class PaymentRequestWizard(models.TransientModel):
         }
 
     @api.model
+    def _check_quotation(self, order):
+        """Refuse to send for approval an order that is no quotation, or an expired one."""
+        if order.state not in ("draft", "sent"):
+            raise UserError(
+                self.env._(
+                    "The order %(order)s is already confirmed: only a quotation can be sent for "
+                    "approval. Request its payment instead.",
+                    order=order.name,
+                )
+            )
+        if order.is_expired:
+            raise UserError(
+                self.env._(
+                    "The quotation %(order)s expired on %(date)s: extend its expiration date "
+                    "before sending it for approval.",
+                    order=order.name,
+                    date=fields.Date.to_string(order.validity_date),
+                )
+            )
+        if not order.order_line.filtered(lambda line: not line.display_type):
+            raise UserError(
+                self.env._("The quotation %(order)s has no line to approve.", order=order.name)
+            )
+
+    @api.model
     def _document_texts(self, record, purpose, invoices=None):
         """Return the default description and external reference of a request."""
         description = ""
@@ -391,6 +433,10 @@ class PaymentRequestWizard(models.TransientModel):
             reference = record.client_order_ref or ""
             if purpose == "deposit":
                 description = self.env._("Deposit for order %(order)s", order=record.name)
+            elif purpose == "quote":
+                description = self.env._(
+                    "Approval and payment of quotation %(order)s", order=record.name
+                )
             else:
                 description = self.env._("Payment of order %(order)s", order=record.name)
         elif record._name == "account.move":
@@ -512,8 +558,10 @@ class PaymentRequestWizard(models.TransientModel):
         document = self._document_values(record, self.purpose, invoices)
         if self.purpose == "invoices" and not invoices:
             raise UserError(self.env._("Select the invoices the customer should pay."))
+        # A quotation is approved and paid whole: its total, whatever the form says.
+        amount = document["amount"] if self.purpose == "quote" else self.amount
         self._check_amount(
-            self.amount, document.get("max_amount"), document["currency"], record.display_name
+            amount, document.get("max_amount"), document["currency"], record.display_name
         )
         partner = document["partner"]
         email, number = self._check_contact(
@@ -523,7 +571,7 @@ class PaymentRequestWizard(models.TransientModel):
             self._save_contact(partner, email, number)
         request = self.env["payment.request"].create(
             self._prepare_request_values(
-                document, self.amount, self.description, self.external_reference
+                document, amount, self.description, self.external_reference
             )
         )
         recipient = self._get_email_recipient(partner, email)

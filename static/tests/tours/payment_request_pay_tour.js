@@ -1,5 +1,6 @@
 /** @odoo-module **/
 
+import { waitUntil } from "@odoo/hoot-dom";
 import { registry } from "@web/core/registry";
 
 function payWithDemo(simulatedState) {
@@ -74,5 +75,80 @@ registry.category("web_tour.tours").add("payment_request_pay_after_failure", {
         },
         ...payWithDemo("done"),
         ...paidAndReceipt,
+    ],
+});
+
+registry.category("web_tour.tours").add("payment_request_quote_approve_and_pay", {
+    steps: () => [
+        {
+            content: "The quotation is shown as on Odoo's portal",
+            trigger: ".o_payment_request_quote #sales_order_table:contains(Deck repair)",
+        },
+        {
+            content: "Its terms are shown",
+            trigger: ".o_payment_request_quote #terms:contains(Work starts within two weeks)",
+        },
+        {
+            content: "Approve",
+            trigger: ".o_payment_request_approve",
+            run: "click",
+        },
+        {
+            content: "The customer's name is proposed",
+            trigger: ".modal .o_web_sign_name_and_signature input:value(Claire Customer)",
+        },
+        {
+            content: "The signature is drawn from the name",
+            trigger: ".modal canvas.o_web_sign_signature",
+            async run(helpers) {
+                await waitUntil(() => {
+                    const canvas = helpers.anchor;
+                    const context = canvas.getContext("2d");
+                    const imageData = context.getImageData(0, 0, canvas.width, canvas.height);
+                    return new Uint32Array(imageData.data.buffer).some((pixel) => pixel !== 0);
+                });
+            },
+        },
+        {
+            content: "Sign",
+            trigger: ".modal .o_portal_sign_submit:enabled",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "The order is confirmed and its invoice can be paid",
+            trigger: ".o_payment_request_quote_approved:contains(is ready to be paid)",
+        },
+        ...payWithDemo("done"),
+        ...paidAndReceipt,
+        {
+            content: "The paid invoice can be downloaded",
+            trigger: "a.o_payment_request_invoice_pdf[href*='access_token=']",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("payment_request_quote_decline", {
+    steps: () => [
+        {
+            content: "Decline",
+            trigger: ".o_payment_request_decline",
+            run: "click",
+        },
+        {
+            content: "Say why",
+            trigger: ".modal textarea[name=decline_reason]",
+            run: "edit We chose another contractor",
+        },
+        {
+            content: "Confirm",
+            trigger: ".modal .o_payment_request_decline_submit",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "The quotation is declined",
+            trigger: ".o_payment_request_status_declined",
+        },
     ],
 });
