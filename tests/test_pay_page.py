@@ -12,6 +12,8 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 from odoo.tools.misc import hmac
 
+from odoo.addons.mail.tests.common import mail_new_test_user
+
 from .common import PaymentRequestCommon
 
 _logger = logging.getLogger(__name__)
@@ -28,6 +30,9 @@ class PayPageCommon(PaymentRequestCommon, HttpCase):
         cls.method = cls.provider.payment_method_ids[:1]
         cls.request = cls._create_request(amount=120.0, description="Storage unit B12")
         cls.request.action_open()
+        cls.customer_user = mail_new_test_user(
+            cls.env, login="pr_customer", name="Claire Customer", groups="base.group_portal"
+        )
 
     def _page(self, request=None, token=None):
         request = request or self.request
@@ -85,6 +90,59 @@ class TestPayPage(PayPageCommon):
             "Pay before",
         ):
             self.assertIn(expected, response.text)
+
+    def test_stripe_cards_and_installments_for_the_company_currency_and_country(self):
+        us = self.env.ref("base.us")
+        self.company.country_id = us
+        self.customer.country_id = us
+        stripe = self.env.ref("payment.payment_provider_stripe")
+        methods = (
+            self.env.ref("payment.payment_method_card")
+            | self.env.ref("payment.payment_method_afterpay")
+            | self.env.ref("payment.payment_method_klarna")
+        )
+        stripe.write(
+            {
+                "state": "test",
+                "is_published": True,
+                "company_id": self.company.id,
+                "stripe_publishable_key": "pk_test_dummy",
+                "stripe_secret_key": "sk_test_dummy",
+                "payment_method_ids": [(6, 0, methods.ids)],
+            }
+        )
+        methods.write({"active": True})
+        usd = self.env.ref("base.USD")
+        request = self._create_request(amount=250.0, currency_id=usd.id)
+        request.action_open()
+        page = self._page(request).text
+        for code in ("card", "afterpay", "klarna"):
+            self.assertIn(f'data-payment-method-code="{code}"', page)
+        self.assertIn(f'data-provider-id="{stripe.id}"', page)
+        # Afterpay is not offered where it is not supported: a customer in Belgium.
+        self.customer.country_id = self.env.ref("base.be")
+        page = self._page(request).text
+        self.assertNotIn('data-payment-method-code="afterpay"', page)
+        self.assertIn('data-payment-method-code="card"', page)
+
+    def test_saved_cards_only_for_the_logged_in_customer(self):
+        token = self.env["payment.token"].create(
+            {
+                "provider_id": self.provider.id,
+                "payment_method_id": self.method.id,
+                "partner_id": self.customer.id,
+                "payment_details": "4242",
+                "provider_ref": "demo-token",
+            }
+        )
+        self.assertNotIn(f'data-payment-option-id="{token.id}"', self._page().text)
+        self.authenticate("pr_portal", "pr_portal")  # another customer
+        self.assertNotIn(f'data-payment-option-id="{token.id}"', self._page().text)
+        self.customer.user_ids = [(4, self.customer_user.id)]
+        self.authenticate("pr_customer", "pr_customer")
+        page = self._page().text
+        self.assertIn(f'data-payment-option-id="{token.id}"', page)
+        self.assertIn("4242", page)
 
     @mute_logger("odoo.http")
     def test_page_refuses_bad_links(self):
