@@ -14,6 +14,12 @@ class PaymentTransaction(models.Model):
         readonly=True,
         ondelete="restrict",
     )
+    payment_card_request_id = fields.Many2one(
+        comodel_name="payment.card.request",
+        index="btree_not_null",
+        readonly=True,
+        ondelete="set null",
+    )
 
     @api.model
     def _compute_reference_prefix(self, provider_code, separator, **values):
@@ -42,4 +48,9 @@ class PaymentTransaction(models.Model):
         done = self.filtered(lambda tx: tx.state == "done" and tx.payment_request_id)
         for tx in done:
             tx.payment_request_id._mark_paid(tx)
+        for tx in self.filtered(
+            lambda tx: tx.state in ("authorized", "done") and tx.payment_card_request_id
+        ):
+            if tx.token_id:
+                tx.payment_card_request_id.sudo()._mark_done(tx.token_id)
         return result
