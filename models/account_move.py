@@ -148,6 +148,10 @@ class AccountMove(models.Model):
                 "Auto-pay of %s with the token %s failed: %s", self.name, token.id, error
             )
             tx._set_error(str(error))
+        if tx.state == "draft":
+            # The provider asks for the customer's action (3-D Secure): impossible off-session.
+            # Stripe itself answers such charges with an error; a draft would block the retries.
+            tx._set_error(self.env._("the card requires the customer's authentication"))
         if tx.state == "done":
             tx._post_process()
             self._payment_request_autopay_succeeded(order, tx)

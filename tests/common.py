@@ -306,13 +306,22 @@ class _RedirectedRequests:
     """The `requests` module as payment_stripe uses it, with Stripe's URL sent elsewhere."""
 
     exceptions = requests.exceptions
+    # PaymentIntent parameters that localstripe rejects ("Unexpected ...") and that change nothing
+    # to the charge: the statement description and the shipping address.
+    UNSUPPORTED_INTENT_KEYS = ("description", "shipping")
 
     def __init__(self, base_url):
         self.base_url = base_url
 
-    def request(self, method, url, **kwargs):
+    def request(self, method, url, data=None, **kwargs):
         url = url.replace("https://api.stripe.com", self.base_url, 1)
-        return requests.request(method, url, **kwargs)
+        if url.endswith("/v1/payment_intents") and data:
+            data = {
+                key: value
+                for key, value in data.items()
+                if not key.startswith(self.UNSUPPORTED_INTENT_KEYS)
+            }
+        return requests.request(method, url, data=data, **kwargs)
 
     def post(self, url, **kwargs):
         return self.request("POST", url, **kwargs)
