@@ -261,7 +261,7 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
         self._validate_transaction_kwargs(kwargs, additional_allowed_keys=("reference_prefix",))
         if kwargs.get("flow") == "token":
             raise ValidationError(request.env._("Enter a new card to save it."))
-        for key in ("amount", "currency_id", "partner_id", "csrf_token", "is_validation"):
+        for key in ("amount", "csrf_token", "is_validation"):
             kwargs.pop(key, None)
         kwargs.update(
             tokenization_requested=True,

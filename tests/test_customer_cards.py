@@ -1,5 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+import json
+
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError
@@ -8,6 +10,9 @@ from odoo.tests import HttpCase
 from odoo.tests import JsonRpcException
 from odoo.tests import tagged
 from odoo.tools import mute_logger
+
+from odoo.addons.mail.tests.common import MockEmail
+from odoo.addons.sms.tests.common import MockSMS
 
 from .common import CustomerCardsCommon
 from .common import LocalStripeCommon
@@ -224,3 +229,131 @@ class TestCustomerCardsRights(CustomerCardsCommon, HttpCase):
             .payment_details,
             "4242",
         )
+
+
+@tagged("post_install", "-at_install")
+class TestCardRequests(MockEmail, MockSMS, CustomerCardsCommon, HttpCase):
+    """The link that lets a customer save a card, and its public page."""
+
+    def _request_card(self):
+        with self.mock_mail_gateway(), self.mockSMSGateway():
+            self.customer.with_user(self.card_user).action_payment_request_request_card()
+        return self.env["payment.card.request"].search([("partner_id", "=", self.customer.id)])
+
+    def _save_card(self, card_request, token=None, **params):
+        values = {
+            "provider_id": self.demo_provider.id,
+            "payment_method_id": self.demo_method.id,
+            "token_id": None,
+            "amount": 999.0,
+            "flow": "direct",
+            "tokenization_requested": False,
+            "landing_route": "/somewhere/else",
+            "is_validation": True,
+            "access_token": card_request.access_token if token is None else token,
+            **params,
+        }
+        response = self.url_open(
+            f"/payment_request/card/{card_request.id}/transaction",
+            data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": values}),
+            headers={"Content-Type": "application/json"},
+        )
+        self.assertEqual(response.status_code, 200)
+        return response.json()
+
+    def test_request_card_sends_the_link_by_email_and_sms(self):
+        card_request = self._request_card()
+        self.assertRecordValues(
+            card_request,
+            [{"state": "open", "channel": "both", "user_id": self.card_user.id}],
+        )
+        link = card_request.get_portal_url()
+        self.assertIn("access_token=", link)
+        mail = self._new_mails.filtered(lambda mail: mail.res_id == card_request.id)
+        self.assertEqual(mail.recipient_ids, self.customer)
+        self.assertIn(link.replace("&", "&amp;"), mail.body_html)
+        self.assertEqual(self._new_sms.number, "+32470123456")
+        self.assertIn(link, self._new_sms.body)
+
+    def test_request_card_needs_a_way_to_reach_the_customer(self):
+        with self.assertRaisesRegex(UserError, "neither an email address nor a mobile"):
+            self.customer_2.with_user(self.card_user).action_payment_request_request_card()
+
+    def test_add_card_now_opens_the_card_page(self):
+        action = self.customer.with_user(self.card_user).action_payment_request_add_card()
+        card_request = self.env["payment.card.request"].search(
+            [("partner_id", "=", self.customer.id)]
+        )
+        self.assertEqual(action["type"], "ir.actions.act_url")
+        self.assertEqual(action["target"], "new")
+        self.assertEqual(action["url"], card_request.get_portal_url())
+        self.assertFalse(card_request.channel)
+
+    def test_card_page_shows_the_provider_form_in_validation_mode(self):
+        card_request = self._request_card()
+        response = self.url_open(card_request.get_portal_url())
+        self.assertEqual(response.status_code, 200)
+        self.assertIn('data-mode="validation"', response.text)
+        self.assertIn(f"/payment_request/card/{card_request.id}/transaction", response.text)
+        self.assertIn('data-payment-method-code="demo"', response.text)
+
+    @mute_logger("odoo.http")
+    def test_card_page_needs_the_access_token(self):
+        card_request = self._request_card()
+        for token in ("", "wrong", card_request.access_token[:-1]):
+            with self.subTest(token=token):
+                response = self.url_open(
+                    f"/payment_request/card/{card_request.id}?access_token={token}"
+                )
+                self.assertEqual(response.status_code, 404)
+        answer = self._save_card(card_request, token="wrong")
+        self.assertIn("access token is invalid", answer["error"]["data"]["message"])
+
+    def test_saving_a_card_makes_a_validation_for_the_customer(self):
+        card_request = self._request_card()
+        answer = self._save_card(card_request)
+        self.assertNotIn("error", answer)
+        tx = self.env["payment.transaction"].search(
+            [("payment_card_request_id", "=", card_request.id)]
+        )
+        self.assertRecordValues(
+            tx,
+            [
+                {
+                    "operation": "validation",
+                    "tokenize": True,
+                    "partner_id": self.customer.id,
+                    "amount": 0.0,  # not the one sent by the browser
+                    "landing_route": card_request.get_portal_url(),
+                }
+            ],
+        )
+        tx._handle_notification_data(
+            "demo",
+            {"reference": tx.reference, "simulated_state": "done", "payment_details": "4242"},
+        )
+        tx._post_process()
+        self.assertRecordValues(card_request, [{"state": "done", "token_id": tx.token_id.id}])
+        self.assertEqual(tx.token_id.partner_id, self.customer)
+        self.assertIn(tx.token_id, self.customer.with_user(self.card_user).payment_request_card_ids)
+        page = self.url_open(card_request.get_portal_url())
+        self.assertIn("your card is saved", page.text)
+        self.assertNotIn("o_payment_form", page.text)
+        answer = self._save_card(card_request)
+        self.assertIn("already used", answer["error"]["data"]["message"])
+
+    def test_card_page_refuses_another_customer(self):
+        card_request = self._request_card()
+        answer = self._save_card(card_request, partner_id=self.customer_2.id)
+        self.assertIn("not whitelisted: partner_id", answer["error"]["data"]["message"])
+        self.assertFalse(
+            self.env["payment.transaction"].search(
+                [("payment_card_request_id", "=", card_request.id)]
+            )
+        )
+
+    def test_saved_cards_cannot_be_used_from_the_card_page(self):
+        card_request = self._request_card()
+        token = self._create_demo_token()
+        answer = self._save_card(card_request, flow="token", token_id=token.id)
+        self.assertIn("Enter a new card", answer["error"]["data"]["message"])
