@@ -26,6 +26,8 @@ AUTOPAY_IN_USE = ("on", "paused")
 
 class PaymentToken(models.Model):
     _inherit = "payment.token"
+    # Staff pick a customer's card by its last digits, brand or holder (auto-pay on orders).
+    _rec_names_search = ["payment_details", "card_brand", "card_holder_name"]
 
     card_brand = fields.Char(string="Brand", readonly=True)
     card_exp_month = fields.Integer(string="Expiry Month", readonly=True)
