@@ -313,7 +313,7 @@ class _RedirectedRequests:
     def __init__(self, base_url):
         self.base_url = base_url
 
-    def request(self, method, url, data=None, **kwargs):
+    def request(self, method, url, data=None, timeout=60, **kwargs):
         url = url.replace("https://api.stripe.com", self.base_url, 1)
         if url.endswith("/v1/payment_intents") and data:
             data = {
@@ -321,7 +321,7 @@ class _RedirectedRequests:
                 for key, value in data.items()
                 if not key.startswith(self.UNSUPPORTED_INTENT_KEYS)
             }
-        return requests.request(method, url, data=data, **kwargs)
+        return requests.request(method, url, data=data, timeout=timeout, **kwargs)
 
     def post(self, url, **kwargs):
         return self.request("POST", url, **kwargs)
