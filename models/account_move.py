@@ -139,7 +139,7 @@ class AccountMove(models.Model):
                 self.env._("the card %(card)s is deactivated or expired", card=token.display_name),
             )
             return transactions
-        tx = transactions.create(self._payment_request_autopay_tx_values(token))
+        tx = transactions.create(self._payment_request_autopay_tx_values(token, order))
         try:
             with self.env.cr.savepoint():
                 tx._send_payment_request()
@@ -152,17 +152,19 @@ class AccountMove(models.Model):
             # The provider asks for the customer's action (3-D Secure): impossible off-session.
             # Stripe itself answers such charges with an error; a draft would block the retries.
             tx._set_error(self.env._("the card requires the customer's authentication"))
-        if tx.state == "done":
+        if tx.state in ("done", "error", "cancel"):
+            # At once, rather than from the post-processing cron, so that whoever posted the
+            # invoice sees it paid (or the request sent). A pending charge is left to the cron.
             tx._post_process()
-            self._payment_request_autopay_succeeded(order, tx)
-        elif tx.state in ("error", "cancel"):
-            self._payment_request_autopay_failed(
-                order, tx, tx.state_message or self.env._("the payment was refused")
-            )
         return tx
 
-    def _payment_request_autopay_tx_values(self, token):
-        """Return the create values of the off-session transaction that pays the invoice."""
+    def _payment_request_autopay_tx_values(self, token, order):
+        """Return the create values of the off-session transaction that pays the invoice.
+
+        :param payment.token token: the card charged
+        :param sale.order order: the order whose auto-pay charges it
+        :rtype: dict
+        """
         self.ensure_one()
         invoice_command = [Command.set(self.ids)]
         return {
@@ -177,6 +179,7 @@ class AccountMove(models.Model):
             "token_id": token.id,
             "operation": "offline",
             "invoice_ids": invoice_command,
+            "payment_request_autopay_order_id": order.id,
         }
 
     def _payment_request_autopay_succeeded(self, order, tx):

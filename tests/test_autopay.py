@@ -158,6 +158,31 @@ class TestAutopay(CustomerCardsCommon, AutopayCommon):
             invoice.with_user(self.card_user).action_payment_request_charge_card()
         self.assertEqual(self._autopay_txs(invoice), tx)
 
+    def test_pending_charge_settled_later_by_the_provider(self):
+        order = self._create_order(self._create_demo_token(simulated_state="pending"), autopay=True)
+        invoice = self._post_invoice(order)
+        tx = self._autopay_txs(invoice)
+        tx._handle_notification_data("demo", {"reference": tx.reference, "simulated_state": "done"})
+        with self.mock_gateways():
+            tx._post_process()  # what the post-processing cron does for it
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertTrue(
+            self._new_mails.filtered(
+                lambda mail: mail.model == "account.payment" and mail.res_id == tx.payment_id.id
+            )
+        )
+
+    def test_pending_charge_refused_later_pauses_autopay(self):
+        order = self._create_order(self._create_demo_token(simulated_state="pending"), autopay=True)
+        invoice = self._post_invoice(order)
+        tx = self._autopay_txs(invoice)
+        tx._handle_notification_data(
+            "demo", {"reference": tx.reference, "simulated_state": "error"}
+        )
+        with self.mock_gateways():
+            tx._post_process()
+        self.assertChargeFailed(order, invoice, invoice.name)
+
     def test_declined_card_pauses_autopay_and_sends_a_request(self):
         order = self._create_order(self._create_demo_token(simulated_state="error"), autopay=True)
         invoice = self._post_invoice(order)
