@@ -139,10 +139,13 @@ class ResPartner(models.Model):
         return False, False
 
     def _payment_request_new_card_request(self):
+        """Return an open card request of the customer, created if none is waiting."""
         self.ensure_one()
-        return self.env["payment.card.request"].create(
-            {"partner_id": self.id, "company_id": self.env.company.id}
-        )
+        values = {"partner_id": self.id, "company_id": self.env.company.id}
+        return self.env["payment.card.request"].search(
+            [*[(name, "=", value) for name, value in values.items()], ("state", "=", "open")],
+            limit=1,
+        ) or self.env["payment.card.request"].create(values)
 
     def action_payment_request_request_card(self):
         """Send the customer a link where they save a card themselves."""

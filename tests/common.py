@@ -267,9 +267,11 @@ class LocalStripeCommon(CustomerCardsCommon):
                 "stripe_secret_key": LocalStripe.SECRET_KEY,
                 "stripe_publishable_key": "pk_test_payment_request_localstripe",
                 "allow_tokenization": True,
+                "is_published": True,
                 "payment_method_ids": [Command.set(cls.env.ref("payment.payment_method_card").ids)],
             }
         )
+        cls.env.ref("payment.payment_method_card").active = True
 
     @classmethod
     def _tokenize_stripe_card(cls, partner=None, **card):

@@ -21,7 +21,7 @@ CARD_FIELDS = ("card_brand", "card_exp_month", "card_exp_year", "card_holder_nam
 
 
 @tagged("post_install", "-at_install")
-class TestStripeCards(LocalStripeCommon):
+class TestStripeCards(LocalStripeCommon, HttpCase):
     """Card details and detaching, through the `stripe` SDK against localstripe."""
 
     def test_tokenization_stores_card_details_from_stripe(self):
@@ -44,6 +44,14 @@ class TestStripeCards(LocalStripeCommon):
             ],
         )
         self.assertTrue(token.stripe_payment_method.startswith("pm_"))
+
+    def test_card_page_offers_stripe_to_save_a_card(self):
+        card_request = self.env["payment.card.request"].create({"partner_id": self.customer.id})
+        card_request._portal_ensure_token()
+        response = self.url_open(card_request.get_portal_url())
+        self.assertEqual(response.status_code, 200)
+        self.assertIn('data-provider-code="stripe"', response.text)
+        self.assertIn('data-mode="validation"', response.text)
 
     def test_no_field_holds_a_card_number_or_cvc(self):
         token = self._tokenize_stripe_card()
@@ -195,6 +203,16 @@ class TestCustomerCardsRights(CustomerCardsCommon, HttpCase):
             .get_views([(False, "form")])["views"]["form"]["arch"]
         )
 
+    def test_autopay_settings_only_for_the_group(self):
+        def order_arch(user):
+            views = self.env["sale.order"].with_user(user).get_views([(False, "form")])
+            return views["views"]["form"]["arch"]
+
+        self.assertNotIn("action_enable_autopay", order_arch(self.salesman))
+        self.assertNotIn('name="payment_request_token_id"', order_arch(self.salesman))
+        self.assertIn("action_enable_autopay", order_arch(self.card_user))
+        self.assertIn('name="payment_request_token_id"', order_arch(self.card_user))
+
     def test_cards_tab_only_for_the_group(self):
         self.assertNotIn('name="payment_request_cards"', self._form_arch(self.salesman))
         self.assertNotIn("payment_request_card_ids", self._form_arch(self.salesman))
@@ -288,6 +306,14 @@ class TestCardRequests(MockEmail, MockSMS, CustomerCardsCommon, HttpCase):
         self.assertEqual(action["target"], "new")
         self.assertEqual(action["url"], card_request.get_portal_url())
         self.assertFalse(card_request.channel)
+
+    def test_one_open_card_request_per_customer(self):
+        first = self._request_card()
+        self.customer.with_user(self.card_user).action_payment_request_add_card()
+        self.assertEqual(
+            self.env["payment.card.request"].search([("partner_id", "=", self.customer.id)]),
+            first,
+        )
 
     def test_card_page_shows_the_provider_form_in_validation_mode(self):
         card_request = self._request_card()
