@@ -103,9 +103,12 @@ class SaleOrder(models.Model):
 
     @api.onchange("payment_request_use_card", "partner_id", "partner_invoice_id")
     def _onchange_payment_request_use_card(self):
-        partners = self.partner_id | self.partner_invoice_id
-        if not self.payment_request_use_card or self.payment_request_token_id.partner_id not in (
-            partners
+        """Forget the card when the order no longer pays by card or changes customer."""
+        customers = (self.partner_id | self.partner_invoice_id).commercial_partner_id
+        # In sudo mode: the customer may change in the hands of a user without card rights.
+        token_customer = self.sudo().payment_request_token_id.partner_id.commercial_partner_id
+        if not self.payment_request_use_card or (
+            token_customer and token_customer not in customers
         ):
             self.payment_request_token_id = False
 
