@@ -30,6 +30,7 @@
         "wizards/payment_request_wizard_views.xml",
         "views/payment_request_views.xml",
         "views/payment_request_templates.xml",
+        "views/payment_card_request_templates.xml",
         "views/sale_order_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",

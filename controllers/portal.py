@@ -10,6 +10,7 @@ from odoo.exceptions import ValidationError
 from odoo.http import request
 from odoo.tools import consteq
 
+from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment.controllers import portal as payment_portal
 
 
@@ -203,3 +204,122 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             report_ref="payment_request.action_report_payment_request_receipt",
             download=True,
         )
+
+    # === CARD REQUESTS === #
+
+    def _get_card_request_sudo(self, card_request_id, access_token):
+        """Return the card request, in sudo mode, if the access token opens it.
+
+        :raise NotFound: for an unknown request or a wrong token
+        """
+        if not access_token or not access_token.isascii():
+            raise NotFound()
+        card_request_sudo = (
+            request.env["payment.card.request"].sudo().browse(card_request_id).exists()
+        )
+        if not card_request_sudo.access_token or not consteq(
+            card_request_sudo.access_token, access_token
+        ):
+            raise NotFound()
+        return card_request_sudo
+
+    @http.route(
+        "/payment_request/card/<int:card_request_id>",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        website=True,
+        sitemap=False,
+    )
+    def payment_card_request_page(self, card_request_id, access_token=None, **kwargs):
+        """Show the provider's form that saves a card of the customer, without a payment."""
+        card_request_sudo = self._get_card_request_sudo(card_request_id, access_token)
+        partner_sudo = card_request_sudo.partner_id
+        if request.env.user._is_public() and partner_sudo.lang:
+            request.update_context(lang=partner_sudo.lang)
+        values = {
+            "card_request": card_request_sudo,
+            "company": card_request_sudo.company_id,
+            "page_title": request.env._("Save a card"),
+        }
+        if card_request_sudo.state == "open":
+            values.update(self._get_card_request_form_values(card_request_sudo))
+        return request.render("payment_request.payment_card_request_page", values)
+
+    def _get_card_request_form_values(self, card_request_sudo):
+        """Return the values of Odoo's payment form in validation mode, as /my/payment_method.
+
+        Tokenization is forced: the form only saves a card; no saved card is offered.
+        """
+        partner_sudo = card_request_sudo.partner_id
+        availability_report = {}
+        providers_sudo = (
+            request.env["payment.provider"]
+            .sudo()
+            ._get_compatible_providers(
+                card_request_sudo.company_id.id,
+                partner_sudo.id,
+                0.0,
+                force_tokenization=True,
+                is_validation=True,
+                report=availability_report,
+            )
+        )
+        payment_methods_sudo = (
+            request.env["payment.method"]
+            .sudo()
+            ._get_compatible_payment_methods(
+                providers_sudo.ids,
+                partner_sudo.id,
+                force_tokenization=True,
+                report=availability_report,
+            )
+        )
+        return {
+            "mode": "validation",
+            "allow_token_selection": False,
+            "allow_token_deletion": False,
+            "reference_prefix": payment_utils.singularize_reference_prefix(prefix="V"),
+            "partner_id": partner_sudo.id,
+            "providers_sudo": providers_sudo,
+            "payment_methods_sudo": payment_methods_sudo,
+            "tokens_sudo": request.env["payment.token"],
+            "availability_report": availability_report,
+            "transaction_route": f"/payment_request/card/{card_request_sudo.id}/transaction",
+            "landing_route": card_request_sudo.get_portal_url(),
+            "access_token": card_request_sudo.access_token,
+        }
+
+    @http.route(
+        "/payment_request/card/<int:card_request_id>/transaction", type="json", auth="public"
+    )
+    def payment_card_request_transaction(self, card_request_id, access_token=None, **kwargs):
+        """Create the validation transaction that saves the card and return its processing
+        values. The customer comes from the card request, never from the browser.
+
+        :raise ValidationError: for a wrong token or a request that is no longer open
+        """
+        try:
+            card_request_sudo = self._get_card_request_sudo(card_request_id, access_token)
+        except NotFound as error:
+            raise ValidationError(request.env._("The access token is invalid.")) from error
+        if card_request_sudo.state != "open":
+            raise ValidationError(request.env._("This link was already used to save a card."))
+        self._validate_transaction_kwargs(kwargs, additional_allowed_keys=("reference_prefix",))
+        if kwargs.get("flow") == "token":
+            raise ValidationError(request.env._("Enter a new card to save it."))
+        for key in ("amount", "csrf_token", "is_validation"):
+            kwargs.pop(key, None)
+        kwargs.update(
+            tokenization_requested=True,
+            landing_route=card_request_sudo.get_portal_url(),
+        )
+        tx_sudo = self._create_transaction(
+            amount=None,
+            currency_id=None,
+            partner_id=card_request_sudo.partner_id.id,
+            is_validation=True,
+            custom_create_values={"payment_card_request_id": card_request_sudo.id},
+            **kwargs,
+        )
+        return tx_sudo._get_processing_values()

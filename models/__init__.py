@@ -1,7 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 from . import account_move
+from . import payment_card_request
+from . import payment_provider
 from . import payment_request
+from . import payment_token
 from . import payment_transaction
 from . import res_company
 from . import res_config_settings

@@ -14,6 +14,20 @@ class PaymentTransaction(models.Model):
         readonly=True,
         ondelete="restrict",
     )
+    payment_request_autopay_order_id = fields.Many2one(
+        string="Auto-pay Order",
+        comodel_name="sale.order",
+        index="btree_not_null",
+        readonly=True,
+        ondelete="set null",
+        help="The order whose auto-pay made this off-session charge.",
+    )
+    payment_card_request_id = fields.Many2one(
+        comodel_name="payment.card.request",
+        index="btree_not_null",
+        readonly=True,
+        ondelete="set null",
+    )
 
     @api.model
     def _compute_reference_prefix(self, provider_code, separator, **values):
@@ -42,4 +56,30 @@ class PaymentTransaction(models.Model):
         done = self.filtered(lambda tx: tx.state == "done" and tx.payment_request_id)
         for tx in done:
             tx.payment_request_id._mark_paid(tx)
+        for tx in self.filtered(
+            lambda tx: tx.state in ("authorized", "done") and tx.payment_card_request_id
+        ):
+            if tx.token_id:
+                tx.payment_card_request_id.sudo()._mark_done(tx.token_id)
+        self._payment_request_handle_autopay_outcome()
         return result
+
+    def _payment_request_handle_autopay_outcome(self):
+        """Settle the auto-pay charges that reached a final state.
+
+        Success: the receipt goes to the customer (`account_payment` has created and reconciled
+        the payment). Failure: the order's auto-pay is paused and the customer is asked to pay
+        the invoice by a payment request. Runs once per transaction, from its post-processing,
+        whether the provider answered at once or later (pending charges, webhooks).
+        """
+        for tx in self.filtered("payment_request_autopay_order_id"):
+            invoice = tx.invoice_ids[:1]
+            order = tx.payment_request_autopay_order_id
+            if not invoice:
+                continue
+            if tx.state == "done":
+                invoice._payment_request_autopay_succeeded(order, tx)
+            elif tx.state in ("error", "cancel"):
+                invoice._payment_request_autopay_failed(
+                    order, tx, tx.state_message or self.env._("the payment was refused")
+                )

@@ -2,6 +2,7 @@
 
 from odoo import fields
 from odoo import models
+from odoo.exceptions import UserError
 
 REQUEST_GROUPS = "sales_team.group_sale_salesman,account.group_account_invoice"
 
@@ -20,6 +21,14 @@ class ResPartner(models.Model):
         groups=REQUEST_GROUPS,
     )
 
+    payment_request_card_ids = fields.One2many(
+        string="Cards",
+        comodel_name="payment.token",
+        inverse_name="partner_id",
+        domain=[("card_deleted", "=", False)],
+        context={"active_test": False},
+        groups="payment_request.group_customer_cards",
+    )
     payment_request_wallet_balance = fields.Monetary(
         string="Prepaid Balance",
         compute="_compute_payment_request_wallet_balance",
@@ -105,3 +114,73 @@ class ResPartner(models.Model):
         ]
         action["context"] = {"create": False}
         return action
+
+    # === CARDS === #
+
+    def _payment_request_get_channel(self, company=None):
+        """Return how to reach the customer: the channel and the E.164 mobile number.
+
+        :param res.company company: whose country formats a number without country code
+        :return: ('email', 'sms' or 'both', number or False), or (False, False) if neither
+        :rtype: tuple
+        """
+        self.ensure_one()
+        country = self.country_id or (company or self.env.company).country_id
+        phone = self.mobile or self.phone
+        number = phone and self._phone_format(
+            number=phone, country=country, force_format="E164", raise_exception=False
+        )
+        if self.email and number:
+            return "both", number
+        if self.email:
+            return "email", False
+        if number:
+            return "sms", number
+        return False, False
+
+    def _payment_request_new_card_request(self):
+        """Return an open card request of the customer, created if none is waiting."""
+        self.ensure_one()
+        values = {"partner_id": self.id, "company_id": self.env.company.id}
+        return self.env["payment.card.request"].search(
+            [*[(name, "=", value) for name, value in values.items()], ("state", "=", "open")],
+            limit=1,
+        ) or self.env["payment.card.request"].create(values)
+
+    def action_payment_request_request_card(self):
+        """Send the customer a link where they save a card themselves."""
+        self.ensure_one()
+        channel, number = self._payment_request_get_channel()
+        if not channel:
+            raise UserError(
+                self.env._(
+                    "%(customer)s has neither an email address nor a mobile number: add one to "
+                    "send them the link.",
+                    customer=self.display_name,
+                )
+            )
+        card_request = self._payment_request_new_card_request()
+        card_request._send_link(channel, number)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Request card"),
+                "message": self.env._(
+                    "The link to save a card was sent to %(customer)s.", customer=self.display_name
+                ),
+                "type": "success",
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def action_payment_request_add_card(self):
+        """Open the provider's card form for a customer who is present, in a new window."""
+        self.ensure_one()
+        card_request = self._payment_request_new_card_request()
+        card_request._portal_ensure_token()
+        return {
+            "type": "ir.actions.act_url",
+            "url": card_request.get_portal_url(),
+            "target": "new",
+        }

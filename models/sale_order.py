@@ -6,10 +6,17 @@ from datetime import datetime
 from datetime import time
 
 import pytz
+from markupsafe import Markup
 
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
+
+AUTOPAY_STATES = [("off", "Off"), ("on", "Active"), ("paused", "Paused")]
+CARDS_GROUP = "payment_request.group_customer_cards"
 
 
 class SaleOrder(models.Model):
@@ -31,6 +38,33 @@ class SaleOrder(models.Model):
         store=True,
         help="A deposit asked by a payment request has been paid.",
     )
+    payment_request_use_card = fields.Boolean(
+        string="Pay with saved card",
+        copy=False,
+        help="Charge the invoices of the order to one of the customer's saved cards.",
+    )
+    payment_request_token_id = fields.Many2one(
+        string="Saved Card",
+        comodel_name="payment.token",
+        copy=False,
+        tracking=True,
+        index="btree_not_null",
+        ondelete="set null",
+        domain="[('partner_id', 'in', (partner_id, partner_invoice_id))]",
+        help="The customer's card charged when an invoice of the order is posted.",
+    )
+    payment_request_autopay_state = fields.Selection(
+        string="Auto-pay",
+        selection=AUTOPAY_STATES,
+        default="off",
+        required=True,
+        readonly=True,
+        copy=False,
+        tracking=True,
+    )
+    payment_request_autopay_pause_reason = fields.Char(
+        string="Auto-pay Paused Because", readonly=True, copy=False
+    )
 
     payment_request_quote_outdated = fields.Boolean(
         string="Updated Quotation Not Sent",
@@ -38,6 +72,26 @@ class SaleOrder(models.Model):
         help="The quotation changed after its approval link was sent; the customer can no "
         "longer approve it until a new link is sent.",
     )
+
+    # === CONSTRAINT METHODS === #
+
+    @api.constrains("payment_request_token_id", "partner_invoice_id", "partner_id")
+    def _check_payment_request_token(self):
+        for order in self:
+            token = order.sudo().payment_request_token_id
+            if token and token.partner_id.commercial_partner_id not in (
+                order.partner_id.commercial_partner_id
+                | order.partner_invoice_id.commercial_partner_id
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The card %(card)s is not a card of the customer of %(order)s.",
+                        card=token.display_name,
+                        order=order.name,
+                    )
+                )
+
+    # === COMPUTE METHODS === #
 
     @api.depends("payment_request_ids.state", "payment_request_ids.amount")
     def _compute_payment_request_amounts(self):
@@ -67,7 +121,31 @@ class SaleOrder(models.Model):
                 order.sudo().payment_request_ids.mapped("quote_outdated")
             )
 
+    @api.onchange("payment_request_use_card", "partner_id", "partner_invoice_id")
+    def _onchange_payment_request_use_card(self):
+        """Forget the card when the order no longer pays by card or changes customer."""
+        customers = (self.partner_id | self.partner_invoice_id).commercial_partner_id
+        # In sudo mode: the customer may change in the hands of a user without card rights.
+        token_customer = self.sudo().payment_request_token_id.partner_id.commercial_partner_id
+        if not self.payment_request_use_card or (
+            token_customer and token_customer not in customers
+        ):
+            self.payment_request_token_id = False
+
     def write(self, vals):
+        if self.env.su:
+            pass
+        elif (
+            "payment_request_autopay_state" in vals
+            or "payment_request_autopay_pause_reason" in vals
+        ):
+            raise AccessError(self.env._("Auto-pay is enabled and disabled with its buttons only."))
+        elif {"payment_request_use_card", "payment_request_token_id"}.intersection(vals) and any(
+            order.payment_request_autopay_state != "off" for order in self
+        ):
+            raise UserError(
+                self.env._("Disable auto-pay before changing the card that pays the order.")
+            )
         totals = self._get_totals_under_payment_requests()
         result = super().write(vals)
         if totals:
@@ -249,3 +327,86 @@ class SaleOrder(models.Model):
         action["domain"] = [("sale_order_id", "=", self.id)]
         action["context"] = {"create": False}
         return action
+
+    # === AUTO-PAY === #
+
+    def action_enable_autopay(self):
+        """Charge the order's invoices to its saved card as soon as they are posted."""
+        if not self.env.user.has_group(CARDS_GROUP):
+            raise AccessError(
+                self.env._("Only users with the Customer cards right set up auto-pay.")
+            )
+        self.check_access("write")
+        for order in self:
+            token = order.sudo().payment_request_token_id
+            if not order.payment_request_use_card or not token:
+                raise UserError(
+                    self.env._(
+                        "Choose the saved card that pays the order %(order)s first.",
+                        order=order.name,
+                    )
+                )
+            if order.state == "cancel":
+                raise UserError(self.env._("The order %(order)s is cancelled.", order=order.name))
+            if not token.active or token.is_expired:
+                raise UserError(
+                    self.env._(
+                        "The card %(card)s is deactivated or expired: choose another card.",
+                        card=token.display_name,
+                    )
+                )
+        self.sudo().write(
+            {"payment_request_autopay_state": "on", "payment_request_autopay_pause_reason": False}
+        )
+        for order in self:
+            order.message_post(
+                body=self.env._(
+                    "Auto-pay enabled: posted invoices are charged to the card %(card)s.",
+                    card=order.sudo().payment_request_token_id.display_name,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        return True
+
+    def action_disable_autopay(self):
+        """Stop charging the order's invoices to its saved card."""
+        self.check_access("write")
+        orders = self.filtered(lambda order: order.payment_request_autopay_state != "off")
+        orders.sudo().write(
+            {"payment_request_autopay_state": "off", "payment_request_autopay_pause_reason": False}
+        )
+        for order in orders:
+            order.message_post(body=self.env._("Auto-pay disabled."), subtype_xmlid="mail.mt_note")
+        return True
+
+    def _payment_request_pause_autopay(self, reason):
+        """Pause auto-pay after a failed charge and tell the salesperson.
+
+        :param str reason: why, for the chatter and the order
+        """
+        orders = self.filtered(lambda order: order.payment_request_autopay_state == "on")
+        orders.sudo().write(
+            {
+                "payment_request_autopay_state": "paused",
+                "payment_request_autopay_pause_reason": reason,
+            }
+        )
+        for order in orders:
+            salesperson = order.user_id
+            body = self.env._(
+                "Auto-pay paused: %(reason)s. Enable it again once the customer has a valid card.",
+                reason=reason,
+            )
+            order.sudo().message_post(
+                body=body,
+                partner_ids=salesperson.partner_id.ids,
+                subtype_xmlid="mail.mt_note",
+                message_type="comment",
+            )
+            if salesperson:
+                order.sudo().activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    summary=self.env._("Auto-pay paused"),
+                    note=Markup("<p>%s</p>") % body,
+                    user_id=salesperson.id,
+                )

@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 from . import test_access_rights
+from . import test_autopay
+from . import test_customer_cards
 from . import test_expire_cron
 from . import test_pay_page
 from . import test_payment_request

@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+
 from odoo.tests import tagged
 
 from odoo.addons.mail.tests.common import MockEmail
@@ -49,3 +50,50 @@ class TestPaymentRequestTours(MockEmail, MockSMS):
         )
         self.assertEqual(self._new_sms.number, "+14155552671")
         self.assertTrue(self._new_mails.filtered(lambda mail: mail.res_id == request.id))
+
+
+@tagged("post_install", "-at_install")
+class TestCustomerCardsTour(MockEmail, MockSMS):
+    def test_add_a_card_enable_autopay_and_post_the_invoice(self):
+        self.env.ref("payment.payment_provider_demo").write(
+            {"state": "test", "is_published": True, "allow_tokenization": True}
+        )
+        customer = self.env["res.partner"].create(
+            {"name": "Storage Customer", "email": "storage@example.com"}
+        )
+        self.start_tour(
+            f"/odoo/action-base.action_partner_form/{customer.id}",
+            "payment_request_cards_add_card",
+            login="admin",
+        )
+        card_request = self.env["payment.card.request"].search([("partner_id", "=", customer.id)])
+        self.assertEqual(len(card_request), 1)
+
+        # The customer, present, types their card in the provider's form opened by staff.
+        self.start_tour(
+            card_request.get_portal_url(), "payment_request_cards_save_card", login="admin"
+        )
+        token = card_request.token_id
+        self.assertEqual(card_request.state, "done")
+        self.assertEqual(token.partner_id, customer)
+
+        product = self.env["product.product"].create(
+            {"name": "Storage unit", "list_price": 90.0, "invoice_policy": "order"}
+        )
+        order = self.env["sale.order"].create(
+            {"partner_id": customer.id, "order_line": [(0, 0, {"product_id": product.id})]}
+        )
+        order.action_confirm()
+        self.start_tour(f"/odoo/sales/{order.id}", "payment_request_cards_autopay", login="admin")
+        self.assertEqual(order.payment_request_token_id, token)
+        self.assertEqual(order.payment_request_autopay_state, "on")
+
+        invoice = order._create_invoices()
+        with self.mock_mail_gateway(), self.mockSMSGateway():
+            self.start_tour(
+                f"/odoo/action-account.action_move_out_invoice_type/{invoice.id}",
+                "payment_request_cards_post_invoice",
+                login="admin",
+            )
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(invoice.transaction_ids.token_id, token)

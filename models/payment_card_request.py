@@ -1,0 +1,124 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+from markupsafe import Markup
+
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import UserError
+
+from .payment_request import CHANNELS
+
+
+class PaymentCardRequest(models.Model):
+    """A link that lets a customer save a card, without paying anything.
+
+    The customer (or staff, for a customer who is present) opens the link and enters the card in
+    the provider's own form, in validation mode: the provider keeps the card and Odoo keeps only
+    the token. The request is done once the card is saved.
+    """
+
+    _name = "payment.card.request"
+    _description = "Card Request"
+    _inherit = ["mail.thread", "portal.mixin"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name", store=True)
+    partner_id = fields.Many2one(
+        string="Customer",
+        comodel_name="res.partner",
+        required=True,
+        index=True,
+        readonly=True,
+        check_company=True,
+    )
+    company_id = fields.Many2one(
+        comodel_name="res.company",
+        required=True,
+        index=True,
+        readonly=True,
+        default=lambda self: self.env.company,
+    )
+    user_id = fields.Many2one(
+        string="Requested by",
+        comodel_name="res.users",
+        required=True,
+        readonly=True,
+        default=lambda self: self.env.user,
+    )
+    state = fields.Selection(
+        selection=[
+            ("open", "Waiting for the card"),
+            ("done", "Card saved"),
+            ("cancelled", "Cancelled"),
+        ],
+        required=True,
+        default="open",
+        readonly=True,
+        tracking=True,
+    )
+    token_id = fields.Many2one(
+        string="Saved Card", comodel_name="payment.token", readonly=True, ondelete="set null"
+    )
+    channel = fields.Selection(string="Sent by", selection=CHANNELS, readonly=True)
+
+    # === COMPUTE METHODS === #
+
+    @api.depends("partner_id")
+    @api.depends_context("lang")
+    def _compute_name(self):
+        for card_request in self:
+            card_request.name = self.env._(
+                "Card request for %(customer)s", customer=card_request.partner_id.display_name
+            )
+
+    def _compute_access_url(self):
+        for card_request in self:
+            card_request.access_url = f"/payment_request/card/{card_request.id}"
+
+    # === BUSINESS METHODS === #
+
+    def _send_link(self, channel, number=None):
+        """Send the link of the card request to the customer by email and/or SMS.
+
+        As payment requests are sent: a chatter message whose notifications carry the email and
+        the SMS, so their delivery status is kept by Odoo's gateways.
+
+        :param str channel: 'email', 'sms' or 'both'
+        :param str number: the E.164 number the SMS goes to
+        """
+        self.ensure_one()
+        if self.state != "open":
+            raise UserError(self.env._("Only an open card request can be sent."))
+        self._portal_ensure_token()
+        if channel in ("email", "both"):
+            self.message_post_with_source(
+                "payment_request.mail_template_payment_card_request",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        if channel in ("sms", "both"):
+            self._message_sms_with_template(
+                template_xmlid="payment_request.sms_template_payment_card_request",
+                sms_numbers=[number],
+                partner_ids=[],
+            )
+        self.channel = channel
+
+    def _mark_done(self, token):
+        """Record the card saved through the link and tell the requester."""
+        self.ensure_one()
+        if self.state != "open":
+            return
+        self.write({"state": "done", "token_id": token.id})
+        self.message_post(
+            body=Markup("<p>%s</p>") % self.env._("Card %(card)s saved.", card=token.display_name),
+            partner_ids=self.user_id.partner_id.ids,
+            subtype_xmlid="mail.mt_note",
+            message_type="comment",
+        )
+        self.partner_id.message_post(
+            body=self.env._("Card %(card)s saved by the customer.", card=token.display_name),
+            subtype_xmlid="mail.mt_note",
+        )

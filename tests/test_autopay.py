@@ -1,0 +1,248 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+from contextlib import contextmanager
+
+from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.mail.tests.common import MockEmail
+from odoo.addons.sms.tests.common import MockSMS
+
+from .common import CustomerCardsCommon
+from .common import LocalStripeCommon
+
+
+class AutopayCommon(MockEmail, MockSMS):
+    @contextmanager
+    def mock_gateways(self):
+        with self.mock_mail_gateway(), self.mockSMSGateway():
+            yield
+
+    def _post_invoice(self, order):
+        invoice = order._create_invoices()
+        with self.mock_gateways():
+            invoice.with_user(self.card_user).action_post()
+        return invoice
+
+    def _autopay_txs(self, invoice):
+        return invoice.sudo().transaction_ids.filtered(lambda tx: tx.operation == "offline")
+
+    def assertChargeFailed(self, order, invoice, reason):
+        """The order's auto-pay is paused, the customer got a request, the salesperson knows."""
+        self.assertEqual(order.payment_request_autopay_state, "paused")
+        self.assertIn(reason, order.payment_request_autopay_pause_reason)
+        self.assertEqual(invoice.payment_state, "not_paid")
+        request = self.env["payment.request"].search([("invoice_ids", "=", invoice.id)])
+        self.assertRecordValues(
+            request,
+            [
+                {
+                    "purpose": "invoice",
+                    "state": "open",
+                    "amount": invoice.amount_residual,
+                    "partner_id": self.customer.id,
+                    "channel": "both",
+                    "user_id": order.user_id.id,
+                }
+            ],
+        )
+        self.assertTrue(self._new_mails.filtered(lambda mail: mail.res_id == request.id))
+        self.assertEqual(self._new_sms.number, "+32470123456")
+        notified = order.message_ids.filtered(
+            lambda message: order.user_id.partner_id in message.partner_ids
+        )
+        self.assertIn("Auto-pay paused", notified[:1].body)
+        self.assertEqual(order.activity_ids.user_id, order.user_id)
+        return request
+
+
+@tagged("post_install", "-at_install")
+class TestAutopay(CustomerCardsCommon, AutopayCommon):
+    # === ENABLING === #
+
+    def test_enable_autopay_needs_the_cards_group(self):
+        order = self._create_order(self._create_demo_token())
+        with self.assertRaises(AccessError):
+            order.with_user(self.salesman).action_enable_autopay()
+        self.assertEqual(order.payment_request_autopay_state, "off")
+
+    def test_enable_autopay_needs_an_active_unexpired_card(self):
+        order = self._create_order()
+        with self.assertRaisesRegex(UserError, "Choose the saved card"):
+            order.with_user(self.card_user).action_enable_autopay()
+        token = self._create_demo_token()
+        token.sudo().write({"card_exp_month": 1, "card_exp_year": 2020})
+        order.write({"payment_request_use_card": True, "payment_request_token_id": token.id})
+        with self.assertRaisesRegex(UserError, "expired"):
+            order.with_user(self.card_user).action_enable_autopay()
+
+    def test_card_of_another_customer_refused(self):
+        token = self._create_demo_token(partner=self.customer_2)
+        with self.assertRaisesRegex(Exception, "not a card of the customer"):
+            self._create_order(token)
+
+    def test_enable_and_disable_autopay_are_tracked(self):
+        order = self._create_order(self._create_demo_token())
+        self.env.cr.precommit.run()  # as if enabled in a later transaction
+        order.with_user(self.card_user).action_enable_autopay()
+        self.assertEqual(order.payment_request_autopay_state, "on")
+        self.env.cr.precommit.run()
+        order.with_user(self.card_user).action_disable_autopay()
+        self.assertEqual(order.payment_request_autopay_state, "off")
+        self.env.cr.precommit.run()
+        tracked = order.message_ids.tracking_value_ids.filtered(
+            lambda value: value.field_id.name == "payment_request_autopay_state"
+        )
+        self.assertEqual(
+            sorted(tracked.mapped("new_value_char")), ["Active", "Off"], "both changes tracked"
+        )
+
+    def test_autopay_state_changes_only_through_the_buttons(self):
+        order = self._create_order(self._create_demo_token())
+        with self.assertRaises(AccessError):
+            order.with_user(self.card_user).write({"payment_request_autopay_state": "on"})
+        order.with_user(self.card_user).action_enable_autopay()
+        with self.assertRaisesRegex(UserError, "Disable auto-pay"):
+            order.with_user(self.card_user).write(
+                {"payment_request_token_id": self._create_demo_token().id}
+            )
+
+    # === CHARGING === #
+
+    def test_posting_the_invoice_charges_the_card(self):
+        token = self._create_demo_token()
+        order = self._create_order(token, autopay=True)
+        invoice = self._post_invoice(order)
+        tx = self._autopay_txs(invoice)
+        self.assertRecordValues(
+            tx,
+            [
+                {
+                    "state": "done",
+                    "token_id": token.id,
+                    "amount": invoice.amount_total,
+                    "partner_id": self.customer.id,
+                    "is_post_processed": True,
+                }
+            ],
+        )
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertTrue(tx.payment_id)
+        self.assertEqual(tx.payment_id.reconciled_invoice_ids, invoice)
+        receipt = self._new_mails.filtered(
+            lambda mail: mail.model == "account.payment" and mail.res_id == tx.payment_id.id
+        )
+        self.assertEqual(receipt.recipient_ids, self.customer)
+        self.assertIn("Auto-pay", order.message_ids[:1].body)
+        self.assertEqual(order.payment_request_autopay_state, "on")
+
+    def test_posting_again_or_retrying_never_charges_twice(self):
+        order = self._create_order(self._create_demo_token(), autopay=True)
+        invoice = self._post_invoice(order)
+        self.assertEqual(len(self._autopay_txs(invoice)), 1)
+        with self.mock_gateways():
+            invoice.with_user(self.card_user).action_payment_request_charge_card()
+            invoice.button_draft()
+            invoice.action_post()
+        self.assertEqual(len(self._autopay_txs(invoice)), 1)
+
+    def test_pending_charge_blocks_another_one(self):
+        order = self._create_order(self._create_demo_token(simulated_state="pending"), autopay=True)
+        invoice = self._post_invoice(order)
+        tx = self._autopay_txs(invoice)
+        self.assertEqual(tx.state, "pending")
+        self.assertEqual(order.payment_request_autopay_state, "on")
+        with self.mock_gateways():
+            invoice.with_user(self.card_user).action_payment_request_charge_card()
+        self.assertEqual(self._autopay_txs(invoice), tx)
+
+    def test_pending_charge_settled_later_by_the_provider(self):
+        order = self._create_order(self._create_demo_token(simulated_state="pending"), autopay=True)
+        invoice = self._post_invoice(order)
+        tx = self._autopay_txs(invoice)
+        tx._handle_notification_data("demo", {"reference": tx.reference, "simulated_state": "done"})
+        with self.mock_gateways():
+            tx._post_process()  # what the post-processing cron does for it
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertTrue(
+            self._new_mails.filtered(
+                lambda mail: mail.model == "account.payment" and mail.res_id == tx.payment_id.id
+            )
+        )
+
+    def test_pending_charge_refused_later_pauses_autopay(self):
+        order = self._create_order(self._create_demo_token(simulated_state="pending"), autopay=True)
+        invoice = self._post_invoice(order)
+        tx = self._autopay_txs(invoice)
+        tx._handle_notification_data(
+            "demo", {"reference": tx.reference, "simulated_state": "error"}
+        )
+        with self.mock_gateways():
+            tx._post_process()
+        self.assertChargeFailed(order, invoice, invoice.name)
+
+    def test_declined_card_pauses_autopay_and_sends_a_request(self):
+        order = self._create_order(self._create_demo_token(simulated_state="error"), autopay=True)
+        invoice = self._post_invoice(order)
+        self.assertEqual(self._autopay_txs(invoice).state, "error")
+        self.assertChargeFailed(order, invoice, invoice.name)
+
+    def test_retry_after_a_failure_charges_once(self):
+        token = self._create_demo_token(simulated_state="error")
+        order = self._create_order(token, autopay=True)
+        invoice = self._post_invoice(order)
+        token.sudo().demo_simulated_state = "done"
+        order.with_user(self.card_user).action_enable_autopay()
+        with self.mock_gateways():
+            invoice.with_user(self.card_user).action_payment_request_charge_card()
+            invoice.with_user(self.card_user).action_payment_request_charge_card()
+        self.assertEqual(self._autopay_txs(invoice).sorted("id").mapped("state"), ["error", "done"])
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+
+    def test_expired_card_is_not_charged(self):
+        token = self._create_demo_token()
+        order = self._create_order(token, autopay=True)
+        token.sudo().write({"card_exp_month": 1, "card_exp_year": 2020})
+        invoice = self._post_invoice(order)
+        self.assertFalse(self._autopay_txs(invoice))
+        self.assertChargeFailed(order, invoice, "expired")
+
+    def test_invoice_of_an_order_without_autopay_is_not_charged(self):
+        order = self._create_order(self._create_demo_token())
+        invoice = self._post_invoice(order)
+        self.assertFalse(invoice.sudo().transaction_ids)
+        self.assertEqual(invoice.payment_state, "not_paid")
+
+
+@tagged("post_install", "-at_install")
+class TestAutopayStripe(LocalStripeCommon, AutopayCommon):
+    """Off-session charges made by Odoo's Stripe module, against localstripe."""
+
+    def test_stripe_card_is_charged_off_session(self):
+        token = self._tokenize_stripe_card()
+        order = self._create_order(token, autopay=True)
+        invoice = self._post_invoice(order)
+        tx = self._autopay_txs(invoice)
+        self.assertEqual(tx.state, "done")
+        self.assertTrue(tx.provider_reference.startswith("pi_"))
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+
+    @mute_logger("odoo.addons.payment_stripe.models.payment_transaction")
+    def test_declined_stripe_card_pauses_autopay(self):
+        # localstripe accepts to save this test card but declines its charges.
+        token = self._tokenize_stripe_card(number="4000000000000341")
+        order = self._create_order(token, autopay=True)
+        invoice = self._post_invoice(order)
+        self.assertEqual(self._autopay_txs(invoice).state, "error")
+        self.assertChargeFailed(order, invoice, invoice.name)
+
+    @mute_logger("odoo.addons.payment_stripe.models.payment_transaction")
+    def test_stripe_card_needing_authentication_pauses_autopay(self):
+        # A 3-D Secure card cannot be charged while the customer is away.
+        token = self._tokenize_stripe_card(number="4000002500003155")
+        order = self._create_order(token, autopay=True)
+        invoice = self._post_invoice(order)
+        self.assertNotEqual(self._autopay_txs(invoice).state, "done")
+        self.assertChargeFailed(order, invoice, invoice.name)
