@@ -21,17 +21,21 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
     company, documents) is read from the request itself, never from the browser.
     """
 
-    def _get_payment_request_sudo(self, request_id, access_token):
-        """Return the request, in sudo mode, if the access token opens it.
+    def _get_record_sudo(self, model, record_id, access_token):
+        """Return the record of `model`, in sudo mode, if the access token opens it.
 
-        :raise NotFound: for an unknown request or a wrong token, so that nothing leaks
+        :raise NotFound: for an unknown record or a wrong token, so that nothing leaks
         """
         if not access_token or not access_token.isascii():
             raise NotFound()  # consteq() raises on non-ASCII input
-        request_sudo = request.env["payment.request"].sudo().browse(request_id).exists()
-        if not request_sudo.access_token or not consteq(request_sudo.access_token, access_token):
-            raise NotFound()  # Unknown request, wrong token, or a draft that has no link yet.
-        return request_sudo
+        record_sudo = request.env[model].sudo().browse(record_id).exists()
+        if not record_sudo.access_token or not consteq(record_sudo.access_token, access_token):
+            raise NotFound()  # Unknown record, wrong token, or a draft that has no link yet.
+        return record_sudo
+
+    def _get_payment_request_sudo(self, request_id, access_token):
+        """Return the payment request, in sudo mode, if the access token opens it."""
+        return self._get_record_sudo("payment.request", request_id, access_token)
 
     @http.route(
         "/payment_request/<int:request_id>",
@@ -208,20 +212,8 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
     # === CARD REQUESTS === #
 
     def _get_card_request_sudo(self, card_request_id, access_token):
-        """Return the card request, in sudo mode, if the access token opens it.
-
-        :raise NotFound: for an unknown request or a wrong token
-        """
-        if not access_token or not access_token.isascii():
-            raise NotFound()
-        card_request_sudo = (
-            request.env["payment.card.request"].sudo().browse(card_request_id).exists()
-        )
-        if not card_request_sudo.access_token or not consteq(
-            card_request_sudo.access_token, access_token
-        ):
-            raise NotFound()
-        return card_request_sudo
+        """Return the card request, in sudo mode, if the access token opens it."""
+        return self._get_record_sudo("payment.card.request", card_request_id, access_token)
 
     @http.route(
         "/payment_request/card/<int:card_request_id>",
