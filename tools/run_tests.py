@@ -182,6 +182,33 @@ def count_odoo_tests(addon_dir):
 # === ODOO SUITE === #
 
 
+def install_progress(line):
+    """Return the progress shown for a line of Odoo's log, or None: 'module (n/m)'."""
+    marker = "Loading module "
+    if marker in line and "(" in line:
+        return line.split(marker, 1)[1].strip()
+    return None
+
+
+def run_logged(cmd, log, env):
+    """Run Odoo with its output in ``log``, printing each module it loads; return its code."""
+    with log.open("w", encoding="utf-8") as log_file:
+        process = subprocess.Popen(  # pylint: disable=consider-using-with
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            text=True,
+            errors="replace",
+        )
+        for line in process.stdout:
+            log_file.write(line)
+            progress = install_progress(line)
+            if progress:
+                print(f"    installing {progress}", flush=True)
+        return process.wait()
+
+
 def install(odoo_dir, pg, config, database, reuse_db):
     """Create the test database (or upgrade it with ``reuse_db``); return None or the failure."""
     log = RESULTS / "install.log"
@@ -201,14 +228,7 @@ def install(odoo_dir, pg, config, database, reuse_db):
     cmd = odoo_command(odoo_dir, config, database, *args, "--stop-after-init", "--no-http")
     say(" ".join(cmd) + f"  > {log.relative_to(ROOT)}")
     started = time.monotonic()
-    with log.open("w", encoding="utf-8") as log_file:
-        code = subprocess.run(
-            cmd,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            env=odoo_env(odoo_dir, pg),
-            check=False,
-        ).returncode
+    code = run_logged(cmd, log, odoo_env(odoo_dir, pg))
     say(f"odoo-bin exited with {code} after {time.monotonic() - started:.0f}s")
     lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
     errors = [line for line in lines if " ERROR " in line or " CRITICAL " in line]
@@ -356,8 +376,8 @@ def main(argv):
         print(f"odoo: the addon did not install ({install_failure}); see .test-results/install.log")
     elif odoo_note:
         print(f"odoo: {odoo_note}")
-    elif odoo_ran:
-        print("odoo: the Odoo suite ran")
+    if everything or args.odoo:
+        print(f"odoo suite ran: {'yes' if odoo_ran else 'no'}")
     print(f"errors: {total['errors']}")
     failed = total["failed"] + total["errors"]
     print(f"total: {total['passed']} passed, {failed} failed, {total['skipped']} skipped")
