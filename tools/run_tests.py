@@ -47,6 +47,8 @@ from odoo_env import write_config  # noqa: E402
 TOOLS = ROOT / "tools"
 FREE_TESTS = TOOLS / "tests"
 TEST_DB = os.environ.get("PAYMENT_REQUEST_TEST_DB", "payment_request_test")
+# The port of the HTTP server of the tests: two checkouts can run their suites side by side.
+TEST_PORT = os.environ.get("PAYMENT_REQUEST_TEST_PORT", "8069")
 MODULES = (ADDON, "payment_demo")
 KEYS = ("passed", "failed", "errors", "skipped")
 
@@ -257,6 +259,7 @@ def odoo_suite(odoo_dir, pg, args):
         pg,
         addon_dir=args.addon_dir,
         data_dir=RESULTS / "odoo-data",
+        http_port=TEST_PORT,
     )
     failure = install(odoo_dir, pg, config, args.db, args.reuse_db)
     if failure:
