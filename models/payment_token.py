@@ -162,6 +162,38 @@ class PaymentToken(models.Model):
 
     # === BUSINESS METHODS === #
 
+    @api.model
+    def _payment_request_user_sees_cards(self):
+        """Return whether the user may see and charge the cards of customers.
+
+        The same test as the global rule `payment_token_rule_customer_cards_only`, for the
+        places that search tokens in sudo mode (Odoo's Register Payment, payments by token).
+        The user, not the sudo flag: stored fields are computed in sudo mode.
+
+        :rtype: bool
+        """
+        user = self.env.user
+        return (
+            user.share
+            or user.has_group("base.group_system")
+            or user.has_group("payment_request.group_customer_cards")
+        )
+
+    def _payment_request_check_charge_right(self):
+        """Raise unless the user may charge the cards: theirs, or any with the Customer cards right.
+
+        :raise AccessError: naming the right that is missing
+        """
+        if self.env.su or self._payment_request_user_sees_cards():
+            return
+        if self.sudo().filtered(lambda token: token.partner_id != self.env.user.partner_id):
+            raise AccessError(
+                self.env._(
+                    "Only users with the Customer cards right charge the saved cards of "
+                    "customers. Register the payment with another payment method."
+                )
+            )
+
     def _payment_request_check_not_in_autopay(self):
         """Raise if an order pays with one of the cards automatically, naming the orders."""
         in_use = self.sudo().filtered("autopay_order_ids")
@@ -237,7 +269,12 @@ class PaymentToken(models.Model):
         return result
 
     def get_linked_records_info(self):
-        """Override of `payment` to list the orders that pay with the card automatically."""
+        """Override of `payment` to list the orders that pay with the card automatically.
+
+        Public (the payment form calls it over RPC) and the orders are read in sudo mode, with
+        their access links: only for a token the caller may read.
+        """
+        self.check_access("read")
         result = super().get_linked_records_info()
         for order in self.sudo().autopay_order_ids:
             result.append(

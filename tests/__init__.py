@@ -2,6 +2,7 @@
 
 from . import test_access_rights
 from . import test_autopay
+from . import test_card_rights
 from . import test_customer_cards
 from . import test_expire_cron
 from . import test_pay_page
