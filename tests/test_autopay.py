@@ -248,12 +248,12 @@ class TestAutopay(CustomerCardsCommon, AutopayCommon):
         order = self._create_order(self._create_demo_token(), autopay=True)
         invoice = order._create_invoices()
         with (
-            self.assertRaisesRegex(UserError, "another module refuses"),
+            self.assertRaisesRegex(RuntimeError, "another module refuses"),
             self.env.cr.savepoint(),
             self.mock_gateways(),
         ):
             invoice.with_user(self.card_user).action_post()
-            raise UserError("another module refuses")
+            raise RuntimeError("another module refuses")
         self.assertFalse(self._autopay_txs(invoice), "nothing was charged before the cron")
         self._run_autopay_cron()
         self.assertFalse(self._autopay_txs(invoice))
