@@ -2,12 +2,16 @@
 
 import logging
 
+import requests
 from markupsafe import Markup
 
 from odoo import Command
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo import modules
+from odoo import tools
+from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
@@ -18,6 +22,17 @@ _logger = logging.getLogger(__name__)
 # Transactions of an invoice that forbid another charge: one is under way or done. A draft
 # online transaction is a payment form the customer opened and may have left: it does not.
 BLOCKING_TX_STATES = ("pending", "authorized", "done")
+# Auto-pay states of an invoice whose charge the cron still has to make or to finish.
+AUTOPAY_IN_FLIGHT = ("to_charge", "charging")
+AUTOPAY_STATES = [
+    ("to_charge", "To charge"),
+    ("charging", "Charging"),
+    ("pending", "Waiting for the provider"),
+    ("done", "Charged"),
+    ("failed", "Failed"),
+]
+# Invoices one run of the auto-pay cron charges; it triggers itself again for the others.
+AUTOPAY_CRON_BATCH = 50
 
 
 class AccountMove(models.Model):
@@ -27,6 +42,17 @@ class AccountMove(models.Model):
         string="Auto-pay",
         compute="_compute_payment_request_autopay",
         help="An order of the invoice pays it with a saved card.",
+    )
+
+    payment_request_autopay_state = fields.Selection(
+        string="Auto-pay Charge",
+        selection=AUTOPAY_STATES,
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="To charge: posted, waiting for the auto-pay cron. Charging: the charge is being "
+        "sent to the provider. Waiting for the provider: it answers later. Charged or Failed: "
+        "the outcome.",
     )
 
     @api.depends("line_ids.sale_line_ids.order_id.payment_request_autopay_state")
@@ -43,9 +69,14 @@ class AccountMove(models.Model):
         return result
 
     def _post(self, soft=True):
-        """Override of `account` to charge the saved card of the auto-pay orders invoiced."""
+        """Override of `account` to schedule the charge of the auto-pay invoices.
+
+        The card is not charged here: money must not move inside a database transaction that
+        may still roll back (batch posting, another module's check, a serialization retry). The
+        auto-pay cron charges each invoice in a transaction of its own.
+        """
         posted = super()._post(soft=soft)
-        posted._payment_request_autopay()
+        posted._payment_request_schedule_autopay()
         return posted
 
     def _withdraw_payment_requests(self, state):
@@ -80,56 +111,143 @@ class AccountMove(models.Model):
             )
         )[:1]
 
-    def _payment_request_autopay(self):
-        """Charge the posted customer invoices of auto-pay orders to the orders' cards."""
-        for invoice in self.filtered(
-            lambda move: move.move_type == "out_invoice" and move.state == "posted"
-        ):
-            order = invoice._payment_request_get_autopay_order()
-            if order:
-                invoice._payment_request_charge_saved_card(order)
+    def _payment_request_schedule_autopay(self):
+        """Mark the posted customer invoices of auto-pay orders to be charged, and wake the cron.
+
+        :return: the invoices scheduled
+        :rtype: account.move
+        """
+        to_charge = self.filtered(
+            lambda move: (
+                move.move_type == "out_invoice"
+                and move.state == "posted"
+                and move.payment_request_autopay_state not in AUTOPAY_IN_FLIGHT
+                and move._payment_request_get_autopay_order()
+            )
+        )
+        # The state is not writable by users; the callers checked their rights.
+        to_charge.sudo().payment_request_autopay_state = "to_charge"
+        if any(move.payment_request_autopay_state in AUTOPAY_IN_FLIGHT for move in self):
+            self.env.ref("payment_request.ir_cron_payment_request_autopay")._trigger()
+        return to_charge
 
     def action_payment_request_charge_card(self):
-        """Charge the residual of the invoices to their auto-pay card now (a retry)."""
+        """Charge the residual of the invoices to their auto-pay card again (a retry).
+
+        The charge is made by the auto-pay cron, at once, in a transaction of its own.
+        """
         if not self.env.user.has_group("payment_request.group_customer_cards"):
-            raise UserError(self.env._("Only users with the Customer cards right charge cards."))
+            raise AccessError(self.env._("Only users with the Customer cards right charge cards."))
         self.check_access("write")
         for invoice in self:
-            order = invoice._payment_request_get_autopay_order()
-            if not order:
+            if not invoice._payment_request_get_autopay_order():
                 raise UserError(
                     self.env._(
                         "No order of the invoice %(invoice)s has auto-pay enabled.",
                         invoice=invoice.name,
                     )
                 )
-            invoice._payment_request_charge_saved_card(order)
+        self._payment_request_schedule_autopay()
         return True
 
-    def _payment_request_charge_saved_card(self, order):
-        """Charge the residual of the invoice off-session to the order's saved card.
+    @api.model
+    def _cron_payment_request_autopay(self, limit=AUTOPAY_CRON_BATCH):
+        """Charge the auto-pay invoices scheduled at their posting, each in its own transaction.
 
-        Idempotent: the invoice row is locked, and nothing is charged while another transaction
-        of the invoice is under way or done, or the invoice has nothing left to pay.
+        For each invoice, the transaction is first created and committed (the invoice is then
+        'charging'), and only then sent to the provider, whose idempotency key comes from the
+        transaction's reference; the outcome is committed next. A crash between the two leaves a
+        draft transaction that the next run sends again under the same key: the provider answers
+        with the first charge instead of making a second one.
 
-        :param sale.order order: the order whose card pays
-        :return: the transaction, or an empty recordset when nothing was charged
+        :param int limit: how many invoices one run charges at most (the cron is triggered again
+            if more are waiting)
+        """
+        invoices = self.search(
+            [("payment_request_autopay_state", "in", AUTOPAY_IN_FLIGHT)], order="id", limit=limit
+        )
+        done = 0
+        for invoice in invoices:
+            try:
+                with self.env.cr.savepoint():
+                    tx = invoice._payment_request_autopay_prepare()
+                self._payment_request_autopay_commit()
+                if tx:
+                    try:
+                        with self.env.cr.savepoint():
+                            invoice._payment_request_autopay_send(tx)
+                    except (UserError, ValidationError, requests.exceptions.RequestException) as e:
+                        invoice._payment_request_autopay_unreachable(tx, e)
+                    self._payment_request_autopay_commit()
+            except Exception:
+                # Unknown outcome: the invoice stays scheduled and its transaction, if any, is
+                # sent again under the same idempotency key by the next run.
+                _logger.exception("Auto-pay of the invoice %s failed; retried later", invoice.id)
+                self._payment_request_autopay_rollback()
+            done += 1
+        settled = invoices.exists().filtered(
+            lambda move: move.payment_request_autopay_state not in AUTOPAY_IN_FLIGHT
+        )
+        if len(invoices) == limit and settled:
+            # More are waiting. Not when no charge could be made (the provider is out of reach):
+            # the next scheduled run retries them.
+            self.env.ref("payment_request.ir_cron_payment_request_autopay")._trigger()
+        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+
+    def _payment_request_autopay_commit(self):
+        """Commit the work done on one invoice, as Odoo's crons do; tests keep their savepoints."""
+        if not tools.config["test_enable"] and not modules.module.current_test:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _payment_request_autopay_rollback(self):
+        """Undo the unfinished work on one invoice (tests: its savepoint already did)."""
+        if not tools.config["test_enable"] and not modules.module.current_test:
+            self.env.cr.rollback()
+        self.env.invalidate_all()
+
+    def _payment_request_autopay_prepare(self):
+        """Return the auto-pay transaction to send for the invoice, created if needed.
+
+        Nothing is charged while another transaction of the invoice is under way or done, or the
+        invoice has nothing left to pay: the invoice leaves the queue. A draft auto-pay
+        transaction of the invoice is one whose sending was interrupted: it is returned as is.
+
+        :return: the transaction to send, or an empty recordset
         :rtype: payment.transaction
         """
         self.ensure_one()
         transactions = self.env["payment.transaction"].sudo()
-        self.env.cr.execute(SQL("SELECT id FROM account_move WHERE id = %s FOR UPDATE", self.id))
-        self.invalidate_recordset(["amount_residual", "payment_state"])
-        if self.payment_state not in ("not_paid", "partial") or self.currency_id.is_zero(
-            self.amount_residual
-        ):
-            return transactions
-        if self.sudo().transaction_ids.filtered(
-            lambda tx: (
-                tx.state in BLOCKING_TX_STATES
-                or (tx.state == "draft" and tx.operation == "offline")
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM account_move WHERE id = %s FOR UPDATE SKIP LOCKED",
+                self.id,
             )
+        )
+        if not self.env.cr.fetchone():
+            return transactions  # Another run of the cron is charging it.
+        self.invalidate_recordset(
+            ["amount_residual", "payment_state", "payment_request_autopay_state"]
+        )
+        if self.payment_request_autopay_state not in AUTOPAY_IN_FLIGHT:
+            return transactions
+        invoice_txs = self.sudo().transaction_ids.filtered("payment_request_autopay_order_id")
+        in_flight = invoice_txs.filtered(lambda tx: tx.state == "draft")[:1]
+        if in_flight:
+            return in_flight
+        if invoice_txs.filtered(lambda tx: tx.state in ("pending", "authorized")):
+            # Its provider settles it; the outcome comes by notification.
+            self.sudo().payment_request_autopay_state = "pending"
+            return transactions
+        invoice_txs = self.sudo().transaction_ids
+        order = self._payment_request_get_autopay_order()
+        if (
+            not order
+            or self.state != "posted"
+            or self.payment_state not in ("not_paid", "partial")
+            or self.currency_id.is_zero(self.amount_residual)
+            or invoice_txs.filtered(lambda tx: tx.state in BLOCKING_TX_STATES)
         ):
+            self.sudo().payment_request_autopay_state = False
             return transactions
         token = order.payment_request_token_id
         if not token.active or token.is_expired:
@@ -139,24 +257,56 @@ class AccountMove(models.Model):
                 self.env._("the card %(card)s is deactivated or expired", card=token.display_name),
             )
             return transactions
-        tx = transactions.create(self._payment_request_autopay_tx_values(token, order))
-        try:
-            with self.env.cr.savepoint():
-                tx._send_payment_request()
-        except (UserError, ValidationError) as error:
-            _logger.warning(
-                "Auto-pay of %s with the token %s failed: %s", self.name, token.id, error
-            )
-            tx._set_error(str(error))
+        self.sudo().payment_request_autopay_state = "charging"
+        return transactions.create(self._payment_request_autopay_tx_values(token, order))
+
+    def _payment_request_autopay_unreachable(self, tx, error):
+        """Tell the staff on the invoice that the provider could not be asked to charge the card.
+
+        Nothing is known of the charge: the transaction stays draft and the invoice 'charging',
+        so that the next run sends the same transaction again, under the same idempotency key.
+
+        :param payment.transaction tx: the transaction whose sending failed
+        :param Exception error: what the request raised
+        """
+        self.ensure_one()
+        _logger.warning(
+            "Auto-pay of %s (transaction %s) failed: %s", self.name, tx.reference, error
+        )
+        message = error.args[0] if isinstance(error, UserError) else self.env._("no answer in time")
+        self.message_post(
+            body=self.env._(
+                "Auto-pay: %(provider)s could not be reached to charge the card (%(message)s). "
+                "The charge %(reference)s will be retried automatically; it will not be made "
+                "twice.",
+                provider=tx.provider_id.name,
+                message=message,
+                reference=tx.reference,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def _payment_request_autopay_send(self, tx):
+        """Send the auto-pay transaction to the provider and settle what it answers at once.
+
+        A refusal of the provider is a failed charge. An error of the request itself (a
+        timeout, the provider out of reach) leaves the outcome unknown: it is raised, so that
+        the transaction stays draft and is sent again, under the same idempotency key.
+
+        :param payment.transaction tx: the draft transaction to send
+        """
+        self.ensure_one()
+        tx._send_payment_request()
         if tx.state == "draft":
             # The provider asks for the customer's action (3-D Secure): impossible off-session.
             # Stripe itself answers such charges with an error; a draft would block the retries.
             tx._set_error(self.env._("the card requires the customer's authentication"))
         if tx.state in ("done", "error", "cancel"):
-            # At once, rather than from the post-processing cron, so that whoever posted the
-            # invoice sees it paid (or the request sent). A pending charge is left to the cron.
+            # At once, rather than from the post-processing cron, so that the invoice is paid (or
+            # the request sent) with the charge. A pending charge is left to the cron.
             tx._post_process()
-        return tx
+        else:
+            self.sudo().payment_request_autopay_state = "pending"
 
     def _payment_request_autopay_tx_values(self, token, order):
         """Return the create values of the off-session transaction that pays the invoice.
@@ -185,6 +335,7 @@ class AccountMove(models.Model):
     def _payment_request_autopay_succeeded(self, order, tx):
         """Send the receipt of the payment and log the charge on the order."""
         self.ensure_one()
+        self.sudo().payment_request_autopay_state = "done"
         payment = tx.payment_id
         if payment and self.partner_id.email:
             payment.sudo().message_post_with_source(
@@ -214,6 +365,7 @@ class AccountMove(models.Model):
         :param str reason: why the charge failed
         """
         self.ensure_one()
+        self.sudo().payment_request_autopay_state = "failed"
         order._payment_request_pause_autopay(
             self.env._(
                 "the charge of the invoice %(invoice)s failed (%(reason)s)",

@@ -2,6 +2,7 @@
 
 import logging
 
+import requests
 import stripe
 
 from odoo import models
@@ -49,17 +50,28 @@ class PaymentProvider(models.Model):
             if missing_ok and error.code == "resource_missing":
                 return None
             self._payment_request_stripe_error(resource, operation, args, error)
-        except stripe.StripeError as error:
+        except (stripe.StripeError, requests.exceptions.RequestException) as error:
             self._payment_request_stripe_error(resource, operation, args, error)
 
     def _payment_request_stripe_error(self, resource, operation, args, error):
-        """Log a failed SDK call for the developer and raise it for the user."""
+        """Log a failed SDK call for the developer and raise it for the user.
+
+        :raise ValidationError: Stripe out of reach (a timeout, no connection), or what Stripe
+            answered when it refused
+        """
         _logger.warning(
             "Stripe SDK call %s.%s%s failed: %s", resource, operation, args, error, exc_info=True
         )
+        if isinstance(error, stripe.APIConnectionError | requests.exceptions.RequestException):
+            raise ValidationError(
+                self.env._(
+                    "Stripe could not be reached (no answer in time or no connection). Nothing "
+                    "was changed: try again in a few minutes."
+                )
+            ) from error
         raise ValidationError(
             self.env._(
-                "Stripe could not complete the operation: %(message)s",
-                message=error.user_message or str(error),
+                "Stripe refused the operation: %(message)s",
+                message=getattr(error, "user_message", None) or str(error),
             )
         ) from error

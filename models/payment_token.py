@@ -6,6 +6,7 @@ from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import AccessError
+from odoo.exceptions import RedirectWarning
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 
@@ -136,10 +137,12 @@ class PaymentToken(models.Model):
     def _unlink_except_autopay_and_detach(self):
         """Refuse to delete cards used for auto-pay; detach the others at Stripe.
 
-        The check comes first so that nothing is detached when the deletion is refused.
+        The check comes first so that nothing is detached when the deletion is refused. When
+        Stripe cannot detach a card, the error is raised: nothing is deleted.
         """
         self._payment_request_check_not_in_autopay()
-        self._payment_request_detach()
+        if not self.env.context.get("payment_request_detached"):
+            self._payment_request_detach()
 
     # === ACTION METHODS === #
 
@@ -149,18 +152,83 @@ class PaymentToken(models.Model):
         A card that paid something stays in the database, archived and marked deleted, because
         its transactions refer to it (as Odoo's own portal archives cards instead of deleting
         them); it is removed at Stripe all the same and cannot be reactivated.
+
+        Stripe out of reach or refusing to detach a card: nothing is deleted, and the error
+        offers to "Delete here anyway" (the same action with the context key
+        `payment_request_delete_anyway`), which deletes the cards in Odoo only and says on the
+        customer's record that they are still saved at Stripe.
         """
         self.check_access("unlink")
         self._payment_request_check_not_in_autopay()
+        try:
+            self._payment_request_detach()
+        except ValidationError as error:
+            if not self.env.context.get("payment_request_delete_anyway"):
+                raise RedirectWarning(
+                    self.env._(
+                        "%(error)s\nThe card was not deleted. Delete it here anyway only if you "
+                        "will remove it in your Stripe dashboard yourself: it stays saved at "
+                        "Stripe.",
+                        error=error.args[0],
+                    ),
+                    self.env.ref("payment_request.payment_token_action_delete_anyway").id,
+                    self.env._("Delete here anyway"),
+                    {"active_ids": self.ids, "active_model": self._name},
+                ) from error
+            self._payment_request_log_kept_at_provider()
         with_history = self.sudo().filtered("transaction_ids")
-        (self - with_history).unlink()
+        (self - with_history).with_context(payment_request_detached=True).unlink()
         if with_history:
-            with_history._payment_request_detach()
             # Deletion rights were checked above; the flag is not writable by users.
             with_history.sudo().write({"active": False, "card_deleted": True})
         return {"type": "ir.actions.client", "tag": "soft_reload"}
 
+    def _payment_request_log_kept_at_provider(self):
+        """Note on the customers' records the cards deleted in Odoo but still saved at Stripe."""
+        for token in self.sudo():
+            token.partner_id.message_post(
+                body=self.env._(
+                    "Card %(card)s deleted in Odoo only: Stripe could not remove it, it is still "
+                    "saved there (PaymentMethod %(reference)s). Remove it in the Stripe dashboard.",
+                    card=token.display_name,
+                    reference=token.stripe_payment_method or token.provider_ref,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+
     # === BUSINESS METHODS === #
+
+    @api.model
+    def _payment_request_user_sees_cards(self):
+        """Return whether the user may see and charge the cards of customers.
+
+        The same test as the global rule `payment_token_rule_customer_cards_only`, for the
+        places that search tokens in sudo mode (Odoo's Register Payment, payments by token).
+        The user, not the sudo flag: stored fields are computed in sudo mode.
+
+        :rtype: bool
+        """
+        user = self.env.user
+        return (
+            user.share
+            or user.has_group("base.group_system")
+            or user.has_group("payment_request.group_customer_cards")
+        )
+
+    def _payment_request_check_charge_right(self):
+        """Raise unless the user may charge the cards: theirs, or any with the Customer cards right.
+
+        :raise AccessError: naming the right that is missing
+        """
+        if self.env.su or self._payment_request_user_sees_cards():
+            return
+        if self.sudo().filtered(lambda token: token.partner_id != self.env.user.partner_id):
+            raise AccessError(
+                self.env._(
+                    "Only users with the Customer cards right charge the saved cards of "
+                    "customers. Register the payment with another payment method."
+                )
+            )
 
     def _payment_request_check_not_in_autopay(self):
         """Raise if an order pays with one of the cards automatically, naming the orders."""
@@ -176,11 +244,23 @@ class PaymentToken(models.Model):
             )
 
     def _payment_request_detach(self):
-        """Detach the PaymentMethods of the Stripe cards from their Stripe customer."""
+        """Detach the PaymentMethods of the Stripe cards from their Stripe customer.
+
+        Each is read first and detached only if still attached: a deletion interrupted after
+        some cards were detached is retried without asking Stripe to detach them twice.
+
+        :raise ValidationError: Stripe out of reach or refusing
+        """
         for token in self.sudo().filtered(
             lambda token: token.provider_code == "stripe" and token.stripe_payment_method
         ):
-            token.provider_id._payment_request_stripe_call(
+            provider = token.provider_id
+            payment_method = provider._payment_request_stripe_call(
+                "PaymentMethod", "retrieve", token.stripe_payment_method, missing_ok=True
+            )
+            if not payment_method or not payment_method.to_dict().get("customer"):
+                continue
+            provider._payment_request_stripe_call(
                 "PaymentMethod", "detach", token.stripe_payment_method, missing_ok=True
             )
             _logger.info(
@@ -237,7 +317,12 @@ class PaymentToken(models.Model):
         return result
 
     def get_linked_records_info(self):
-        """Override of `payment` to list the orders that pay with the card automatically."""
+        """Override of `payment` to list the orders that pay with the card automatically.
+
+        Public (the payment form calls it over RPC) and the orders are read in sudo mode, with
+        their access links: only for a token the caller may read.
+        """
+        self.check_access("read")
         result = super().get_linked_records_info()
         for order in self.sudo().autopay_order_ids:
             result.append(

@@ -51,6 +51,8 @@ class SaleOrder(models.Model):
         index="btree_not_null",
         ondelete="set null",
         domain="[('partner_id', 'in', (partner_id, partner_invoice_id))]",
+        # Neither read (its name shows the card) nor written over RPC without the right.
+        groups=CARDS_GROUP,
         help="The customer's card charged when an invoice of the order is posted.",
     )
     payment_request_autopay_state = fields.Selection(

@@ -2,6 +2,7 @@
 
 from . import test_access_rights
 from . import test_autopay
+from . import test_card_rights
 from . import test_customer_cards
 from . import test_expire_cron
 from . import test_pay_page
@@ -12,3 +13,4 @@ from . import test_payment_request_tours
 from . import test_payment_request_wizard
 from . import test_post_processing
 from . import test_quote_approval
+from . import test_stripe_faults

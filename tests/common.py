@@ -255,9 +255,8 @@ class LocalStripeCommon(CustomerCardsCommon):
         api_base.start()
         cls.addClassCleanup(api_base.stop)
         # payment_stripe calls a fixed https://api.stripe.com/v1/: send it to localstripe.
-        stripe_requests = patch.object(
-            stripe_provider_module, "requests", _RedirectedRequests(cls.localstripe.url)
-        )
+        cls.stripe_requests = _RedirectedRequests(cls.localstripe.url)
+        stripe_requests = patch.object(stripe_provider_module, "requests", cls.stripe_requests)
         stripe_requests.start()
         cls.addClassCleanup(stripe_requests.stop)
         cls.stripe_provider = cls.env.ref("payment.payment_provider_stripe")
@@ -314,8 +313,12 @@ class _RedirectedRequests:
 
     def __init__(self, base_url):
         self.base_url = base_url
+        # Stripe answers a POST sent again with the same Idempotency-Key with the response of the
+        # first one, without doing anything; localstripe ignores the header: done here.
+        self.idempotent_responses = {}
+        self.idempotency_keys = []
 
-    def request(self, method, url, data=None, timeout=60, **kwargs):
+    def request(self, method, url, data=None, timeout=60, headers=None, **kwargs):
         url = url.replace("https://api.stripe.com", self.base_url, 1)
         if url.endswith("/v1/payment_intents") and data:
             data = {
@@ -323,7 +326,17 @@ class _RedirectedRequests:
                 for key, value in data.items()
                 if not key.startswith(self.UNSUPPORTED_INTENT_KEYS)
             }
-        return requests.request(method, url, data=data, timeout=timeout, **kwargs)
+        key = (headers or {}).get("Idempotency-Key")
+        if method == "POST" and key:
+            self.idempotency_keys.append(key)
+            if (url, key) in self.idempotent_responses:
+                return self.idempotent_responses[url, key]
+        response = requests.request(
+            method, url, data=data, timeout=timeout, headers=headers, **kwargs
+        )
+        if method == "POST" and key and response.status_code < 500:
+            self.idempotent_responses[url, key] = response
+        return response
 
     def post(self, url, **kwargs):
         return self.request("POST", url, **kwargs)

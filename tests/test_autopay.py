@@ -1,6 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 from contextlib import contextmanager
+from unittest.mock import patch
+
+import requests
+import stripe
 
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
@@ -8,6 +12,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import MockEmail
+from odoo.addons.payment.models.payment_transaction import PaymentTransaction
 from odoo.addons.sms.tests.common import MockSMS
 
 from .common import CustomerCardsCommon
@@ -21,10 +26,23 @@ class AutopayCommon(MockEmail, MockSMS):
             yield
 
     def _post_invoice(self, order):
+        """Post the order's invoice, then run the auto-pay cron that posting triggered."""
         invoice = order._create_invoices()
         with self.mock_gateways():
             invoice.with_user(self.card_user).action_post()
+        self.assertFalse(self._autopay_txs(invoice), "posting charges nothing by itself")
+        self._run_autopay_cron()
         return invoice
+
+    def _run_autopay_cron(self):
+        with self.mock_gateways():
+            self.env["account.move"]._cron_payment_request_autopay()
+
+    def _charge_card(self, invoice):
+        """Click the invoice's "Charge saved card" button, then let the cron charge."""
+        with self.mock_gateways():
+            invoice.with_user(self.card_user).action_payment_request_charge_card()
+        self._run_autopay_cron()
 
     def _autopay_txs(self, invoice):
         return invoice.sudo().transaction_ids.filtered(lambda tx: tx.operation == "offline")
@@ -142,10 +160,11 @@ class TestAutopay(CustomerCardsCommon, AutopayCommon):
         order = self._create_order(self._create_demo_token(), autopay=True)
         invoice = self._post_invoice(order)
         self.assertEqual(len(self._autopay_txs(invoice)), 1)
+        self._charge_card(invoice)
         with self.mock_gateways():
-            invoice.with_user(self.card_user).action_payment_request_charge_card()
             invoice.button_draft()
             invoice.action_post()
+        self._run_autopay_cron()
         self.assertEqual(len(self._autopay_txs(invoice)), 1)
 
     def test_pending_charge_blocks_another_one(self):
@@ -154,8 +173,7 @@ class TestAutopay(CustomerCardsCommon, AutopayCommon):
         tx = self._autopay_txs(invoice)
         self.assertEqual(tx.state, "pending")
         self.assertEqual(order.payment_request_autopay_state, "on")
-        with self.mock_gateways():
-            invoice.with_user(self.card_user).action_payment_request_charge_card()
+        self._charge_card(invoice)
         self.assertEqual(self._autopay_txs(invoice), tx)
 
     def test_pending_charge_settled_later_by_the_provider(self):
@@ -195,9 +213,8 @@ class TestAutopay(CustomerCardsCommon, AutopayCommon):
         invoice = self._post_invoice(order)
         token.sudo().demo_simulated_state = "done"
         order.with_user(self.card_user).action_enable_autopay()
-        with self.mock_gateways():
-            invoice.with_user(self.card_user).action_payment_request_charge_card()
-            invoice.with_user(self.card_user).action_payment_request_charge_card()
+        self._charge_card(invoice)
+        self._charge_card(invoice)
         self.assertEqual(self._autopay_txs(invoice).sorted("id").mapped("state"), ["error", "done"])
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
 
@@ -208,6 +225,106 @@ class TestAutopay(CustomerCardsCommon, AutopayCommon):
         invoice = self._post_invoice(order)
         self.assertFalse(self._autopay_txs(invoice))
         self.assertChargeFailed(order, invoice, "expired")
+
+    # === CHARGES OUTSIDE INVOICE POSTING === #
+
+    def test_posting_only_schedules_the_charge(self):
+        order = self._create_order(self._create_demo_token(), autopay=True)
+        invoice = order._create_invoices()
+        cron = self.env.ref("payment_request.ir_cron_payment_request_autopay")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        with self.mock_gateways():
+            invoice.with_user(self.card_user).action_post()
+        new_triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers
+        self.assertTrue(new_triggers, "the cron is woken at once")
+        self.assertEqual(invoice.payment_request_autopay_state, "to_charge")
+        self.assertFalse(self._autopay_txs(invoice))
+        self.assertEqual(invoice.payment_state, "not_paid")
+        self._run_autopay_cron()
+        self.assertEqual(self._autopay_txs(invoice).state, "done")
+        self.assertEqual(invoice.payment_request_autopay_state, "done")
+
+    def test_posting_rolled_back_charges_nothing(self):
+        order = self._create_order(self._create_demo_token(), autopay=True)
+        invoice = order._create_invoices()
+        with (
+            self.assertRaisesRegex(RuntimeError, "another module refuses"),
+            self.env.cr.savepoint(),
+            self.mock_gateways(),
+        ):
+            invoice.with_user(self.card_user).action_post()
+            raise RuntimeError("another module refuses")
+        self.assertFalse(self._autopay_txs(invoice), "nothing was charged before the cron")
+        self._run_autopay_cron()
+        self.assertFalse(self._autopay_txs(invoice))
+        self.assertEqual(invoice.state, "draft")
+        with self.mock_gateways():
+            invoice.action_post()
+        self._run_autopay_cron()
+        self._run_autopay_cron()
+        self.assertEqual(self._autopay_txs(invoice).mapped("state"), ["done"])
+
+    def test_batch_posting_charges_each_invoice_once(self):
+        token = self._create_demo_token()
+        orders = self._create_order(token, autopay=True) | self._create_order(token, autopay=True)
+        invoices = orders[0]._create_invoices() | orders[1]._create_invoices()
+        with self.mock_gateways():
+            invoices.with_user(self.card_user).action_post()
+        self._run_autopay_cron()
+        self._run_autopay_cron()
+        for invoice in invoices:
+            tx = self._autopay_txs(invoice)
+            self.assertRecordValues(
+                tx, [{"state": "done", "amount": invoice.amount_total, "invoice_ids": invoice.ids}]
+            )
+            self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+
+    def test_crash_after_the_charge_is_sent_again_not_twice(self):
+        order = self._create_order(self._create_demo_token(), autopay=True)
+        invoice = order._create_invoices()
+        with self.mock_gateways():
+            invoice.action_post()
+        sent = []
+        send = PaymentTransaction._send_payment_request
+
+        def send_then_crash(tx):
+            send(tx)
+            sent.append(tx.reference)
+            if len(sent) == 1:
+                raise RuntimeError("worker killed before the commit")
+
+        with (
+            patch.object(PaymentTransaction, "_send_payment_request", send_then_crash),
+            mute_logger("odoo.addons.payment_request.models.account_move"),
+        ):
+            self._run_autopay_cron()
+            tx = self._autopay_txs(invoice)
+            self.assertRecordValues(tx, [{"state": "draft"}])
+            self.assertEqual(invoice.payment_request_autopay_state, "charging")
+            self._run_autopay_cron()
+        self.assertEqual(self._autopay_txs(invoice), tx, "the transaction is reused")
+        self.assertEqual(sent, [tx.reference, tx.reference])
+        self.assertEqual(tx.state, "done")
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+
+    def test_charge_in_flight_is_not_charged_by_a_retry(self):
+        order = self._create_order(self._create_demo_token(), autopay=True)
+        invoice = order._create_invoices()
+        with self.mock_gateways():
+            invoice.action_post()
+        with patch.object(
+            PaymentTransaction, "_send_payment_request", side_effect=requests.Timeout("slow")
+        ):
+            self._run_autopay_cron()
+            self._charge_card(invoice)
+        tx = self._autopay_txs(invoice)
+        self.assertEqual(len(tx), 1)
+        self.assertEqual(tx.state, "draft")
+        self.assertEqual(invoice.payment_request_autopay_state, "charging")
+        self.assertEqual(order.payment_request_autopay_state, "on", "no failure: unknown outcome")
+        self.assertIn("will be retried", invoice.message_ids[:1].body)
+        self._run_autopay_cron()
+        self.assertEqual(self._autopay_txs(invoice).mapped("state"), ["done"])
 
     def test_invoice_of_an_order_without_autopay_is_not_charged(self):
         order = self._create_order(self._create_demo_token())
@@ -246,3 +363,41 @@ class TestAutopayStripe(LocalStripeCommon, AutopayCommon):
         invoice = self._post_invoice(order)
         self.assertNotEqual(self._autopay_txs(invoice).state, "done")
         self.assertChargeFailed(order, invoice, invoice.name)
+
+    def setUp(self):
+        super().setUp()
+        # Invoice names, hence references and idempotency keys, repeat from a test to the next.
+        self.stripe_requests.idempotent_responses.clear()
+
+    def _payment_intents(self):
+        return stripe.PaymentIntent.list(**self.localstripe._options()).data
+
+    def test_stripe_crash_after_the_charge_makes_one_payment_intent(self):
+        token = self._tokenize_stripe_card()
+        order = self._create_order(token, autopay=True)
+        invoice = order._create_invoices()
+        with self.mock_gateways():
+            invoice.action_post()
+        intents_before = len(self._payment_intents())
+        crashed = []
+        post_process = PaymentTransaction._post_process
+
+        def crash_once(txs):
+            if not crashed:
+                crashed.append(True)
+                raise RuntimeError("worker killed before the commit")
+            return post_process(txs)
+
+        with (
+            patch.object(PaymentTransaction, "_post_process", crash_once),
+            mute_logger("odoo.addons.payment_request.models.account_move"),
+        ):
+            self._run_autopay_cron()
+            self.assertEqual(self._autopay_txs(invoice).state, "draft")
+            self._run_autopay_cron()
+        tx = self._autopay_txs(invoice)
+        self.assertEqual(tx.state, "done")
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(len(self._payment_intents()), intents_before + 1, "charged once")
+        keys = self.stripe_requests.idempotency_keys[-2:]
+        self.assertEqual(len(set(keys)), 1, "both sendings carried the same idempotency key")

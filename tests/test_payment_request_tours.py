@@ -95,5 +95,12 @@ class TestCustomerCardsTour(MockEmail, MockSMS):
                 "payment_request_cards_post_invoice",
                 login="admin",
             )
+            self.assertFalse(invoice.transaction_ids, "posting charges nothing by itself")
+            self.env["account.move"]._cron_payment_request_autopay()
+            self.start_tour(
+                f"/odoo/action-account.action_move_out_invoice_type/{invoice.id}",
+                "payment_request_cards_invoice_paid",
+                login="admin",
+            )
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertEqual(invoice.transaction_ids.token_id, token)

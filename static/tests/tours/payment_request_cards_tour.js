@@ -106,8 +106,21 @@ registry.category("web_tour.tours").add("payment_request_cards_post_invoice", {
             run: "click",
         },
         {
-            content: "It is paid by the saved card at once",
+            content: "Posting only schedules the charge: the auto-pay cron makes it",
+            trigger: ".o_form_view div[name=payment_request_autopay_state]:contains(To charge)",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("payment_request_cards_invoice_paid", {
+    steps: () => [
+        {
+            content: "Once the cron has run, it is paid by the saved card",
             trigger: ".o_form_view .ribbon:contains(Paid), .o_form_view .ribbon:contains(In Payment)",
+        },
+        {
+            content: "and says so",
+            trigger: ".o_form_view div[name=payment_request_autopay_state]:contains(Charged)",
         },
     ],
 });
