@@ -22,6 +22,7 @@
         "security/payment_request_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
+        "data/payment_request_data.xml",
         "report/payment_request_reports.xml",
         "report/payment_request_templates.xml",
         "data/mail_message_subtype_data.xml",
