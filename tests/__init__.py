@@ -15,3 +15,4 @@ from . import test_payment_request_tours
 from . import test_payment_request_wizard
 from . import test_post_processing
 from . import test_quote_approval
+from . import test_stripe_webhook
