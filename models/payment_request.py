@@ -945,7 +945,16 @@ class PaymentRequest(models.Model):
         ):
             return  # already handled: post-processing ran twice
         if request.state == "paid":
-            self._record_duplicate_payment(transaction)
+            # Requests paid before paid_transaction_id existed: a duplicate needs another
+            # confirmed payment of the request.
+            if request.paid_transaction_id or request.transaction_ids.filtered(
+                lambda tx: (
+                    tx != transaction
+                    and tx.state == "done"
+                    and tx.operation not in ("refund", "validation")
+                )
+            ):
+                self._record_duplicate_payment(transaction)
             return
         late_from = request.state if request.state in ("expired", "cancelled") else False
         vals = {

@@ -74,6 +74,16 @@ class TestDuplicatePayment(PostProcessingCommon):
         self.assertFalse(request.is_paid_twice)
         self.assertFalse(tx.payment_request_duplicate_state)
 
+    def test_request_paid_before_the_upgrade_is_not_a_duplicate_of_itself(self):
+        request = self._open()
+        tx = self._pay(request)
+        request.sudo().paid_transaction_id = False  # as paid by an earlier version
+        request.sudo()._mark_paid(tx)
+        self.assertFalse(request.is_paid_twice)
+        second = self._pay(request, tx=self._create_tx(request))
+        self.assertTrue(request.is_paid_twice)
+        self.assertEqual(request.duplicate_transaction_ids, second)
+
     def test_duplicate_refunded_in_one_click(self):
         request = self._open(amount=80.0)
         __, second = self._pay_twice(request)
