@@ -78,6 +78,7 @@ class PaymentTransaction(models.Model):
         )
         for tx in done:
             tx.payment_request_id._mark_paid(tx)
+        self._payment_request_settle_duplicate_refunds()
         for tx in self.filtered(
             lambda tx: tx.state in ("authorized", "done") and tx.payment_card_request_id
         ):
@@ -85,6 +86,32 @@ class PaymentTransaction(models.Model):
                 tx.payment_card_request_id.sudo()._mark_done(tx.token_id)
         self._payment_request_handle_autopay_outcome()
         return result
+
+    def _payment_request_settle_duplicate_refunds(self):
+        """Reconcile the refunds of duplicate payments with the payments they give back.
+
+        The duplicate was left as customer credit; its refund is an outbound payment on the same
+        receivable account. Matched, neither shows as prepaid balance any more.
+        """
+        for refund in self.filtered(
+            lambda tx: (
+                tx.state == "done"
+                and tx.operation == "refund"
+                and tx.payment_id
+                and tx.source_transaction_id.payment_request_duplicate_state
+            )
+        ):
+            source_payment = refund.source_transaction_id.payment_id
+            lines = (
+                refund.payment_id.move_id.line_ids | source_payment.move_id.line_ids
+            ).filtered_domain(
+                [
+                    ("account_id", "=", source_payment.destination_account_id.id),
+                    ("reconciled", "=", False),
+                ]
+            )
+            if len(lines) > 1:
+                lines.reconcile()
 
     def _payment_request_refund_duplicate(self):
         """Ask the providers to refund these duplicate payments of payment requests.

@@ -95,6 +95,11 @@ class TestDuplicatePayment(PostProcessingCommon):
         self.assertEqual(refund.state, "done")
         self.assertEqual(refund.amount, -80.0)
         self.assertTrue(request.message_ids.filtered(lambda m: "Refund of the duplicate" in m.body))
+        # Once the refund is booked, only the first payment remains as customer credit.
+        refund._post_process()
+        self.assertEqual(refund.payment_id.amount, 80.0)
+        self.customer.invalidate_recordset(["payment_request_wallet_balance"])
+        self.assertEqual(self.customer.payment_request_wallet_balance, 80.0)
         # Nothing left to refund.
         with self.assertRaisesRegex(Exception, "no duplicate payment left"):
             request.with_user(self.manager).action_refund_duplicates()
