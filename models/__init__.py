@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 from . import account_move
+from . import ir_sequence
 from . import payment_card_request
 from . import payment_provider
 from . import payment_request

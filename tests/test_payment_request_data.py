@@ -8,6 +8,7 @@ from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase
 from odoo.tests import tagged
 from odoo.tools import convert_file
+from odoo.tools import mute_logger
 
 from .common import PaymentRequestCommon
 
@@ -74,6 +75,14 @@ class TestRequestNumbering(PaymentRequestCommon):
     def test_existing_companies_have_theirs(self):
         companies = self.env["res.company"].with_context(active_test=False).search([])
         self.assertTrue(all(companies.mapped("payment_request_sequence_id")))
+
+    @mute_logger("odoo.sql_db")
+    def test_database_refuses_a_second_sequence(self):
+        with self.assertRaises(psycopg2.errors.UniqueViolation):
+            self.env["ir.sequence"].create(
+                {"name": "Second", "code": "payment.request", "company_id": self.company.id}
+            )
+            self.env.flush_all()
 
     def test_sequence_made_on_first_use_is_adopted(self):
         company = self.company_2
