@@ -23,6 +23,7 @@
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
         "data/payment_token_data.xml",
+        "data/payment_request_data.xml",
         "report/payment_request_reports.xml",
         "report/payment_request_templates.xml",
         "data/mail_message_subtype_data.xml",

@@ -2,6 +2,7 @@
 
 from . import account_move
 from . import account_payment
+from . import ir_sequence
 from . import payment_card_request
 from . import payment_provider
 from . import payment_request

@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+import logging
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -14,6 +15,8 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 from odoo.tools import format_amount
 from odoo.tools import plaintext2html
+
+_logger = logging.getLogger(__name__)
 
 PURPOSES = [
     ("free", "Free amount"),
@@ -49,6 +52,11 @@ WORKFLOW_FIELDS = {
     "cancel_reason",
     "quote_fingerprint",
     "decline_reason",
+    "paid_transaction_id",
+    "is_paid_twice",
+    "paid_late",
+    "receipt_state",
+    "receipt_error",
 }
 
 EXPIRY_BATCH_SIZE = 1000
@@ -88,6 +96,16 @@ NOTIFICATION_TO_DELIVERY = {
     },
 }
 FAILED_NOTIFICATION_STATES = ("bounce", "exception", "canceled")
+
+RECEIPT_STATES = [
+    ("none", "Not sent"),
+    ("to_send", "To send"),
+    ("sent", "Sent"),
+    ("error", "Error"),
+]
+RECEIPT_BATCH_SIZE = 100
+# A receipt that could not be made is retried by its cron for this long, then only by hand.
+RECEIPT_RETRY_DAYS = 7
 
 
 class PaymentRequest(models.Model):
@@ -183,6 +201,45 @@ class PaymentRequest(models.Model):
         string="Attempts", compute="_compute_attempt_count", store=True, readonly=True
     )
     paid_date = fields.Datetime(readonly=True, copy=False)
+    paid_transaction_id = fields.Many2one(
+        string="Paid by Transaction",
+        comodel_name="payment.transaction",
+        readonly=True,
+        copy=False,
+        groups="account.group_account_invoice",
+    )
+    duplicate_transaction_ids = fields.One2many(
+        string="Duplicate Payments",
+        comodel_name="payment.transaction",
+        inverse_name="payment_request_id",
+        domain=[("payment_request_duplicate_state", "!=", False)],
+        readonly=True,
+        groups="account.group_account_invoice",
+        help="Payments confirmed after the request was already paid (two tabs, a slow 3-D "
+        "Secure): the money is booked as customer credit until it is refunded.",
+    )
+    is_paid_twice = fields.Boolean(
+        string="Paid Twice",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="A second payment was confirmed after the request was paid.",
+    )
+    paid_late = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="The payment was confirmed after the request expired or was cancelled.",
+    )
+    receipt_state = fields.Selection(
+        string="Receipt",
+        selection=RECEIPT_STATES,
+        default="none",
+        required=True,
+        readonly=True,
+        copy=False,
+        help="Whether the receipt of the payment was emailed to the customer.",
+    )
+    receipt_error = fields.Char(readonly=True, copy=False)
     is_read = fields.Boolean(
         string="Read",
         default=True,
@@ -450,32 +507,27 @@ class PaymentRequest(models.Model):
 
     @api.model
     def _get_sequence(self, company):
-        """Return the numbering sequence of the company, created on first use.
+        """Return the numbering sequence of the company.
 
         :param res.company company: the company of the requests to number
         :return: the `ir.sequence` of the company
         """
-        sequence = (
-            self.env["ir.sequence"]
-            .sudo()
-            .search([("code", "=", "payment.request"), ("company_id", "=", company.id)], limit=1)
-        )
-        if not sequence:
-            sequence = (
-                self.env["ir.sequence"]
-                .sudo()
-                .create(
-                    {
-                        "name": self.env._("Payment Requests (%(company)s)", company=company.name),
-                        "code": "payment.request",
-                        "company_id": company.id,
-                        "prefix": "PR/%(year)s/",
-                        "padding": 5,
-                        "implementation": "standard",
-                    }
-                )
-            )
-        return sequence
+        return company._payment_request_ensure_sequence()
+
+    @api.model
+    def _protect_templates(self):
+        """Flag the email and SMS templates of the addon noupdate, as their data file is.
+
+        Databases that installed them before keep them updatable otherwise, and an update would
+        overwrite what the company wrote in them.
+        """
+        self.env["ir.model.data"].sudo().search(
+            [
+                ("module", "=", "payment_request"),
+                ("model", "in", ("mail.template", "sms.template")),
+                ("noupdate", "=", False),
+            ]
+        ).noupdate = True
 
     # === ACTION METHODS === #
 
@@ -875,15 +927,47 @@ class PaymentRequest(models.Model):
     def _mark_paid(self, transaction):
         """Mark the request paid by `transaction` and tell its requester.
 
+        A request is paid once: another confirmed payment of a paid request is recorded as a
+        duplicate (see `_record_duplicate_payment`). A payment confirmed after the request
+        expired or was cancelled is real money all the same: the request becomes paid, flagged
+        as paid late, and its requester is asked to check it. The receipt is left to its cron
+        (`_cron_send_receipts`), so that a failure to render or email it cannot keep the
+        request unpaid.
+
         :param payment.transaction transaction: the confirmed transaction
         """
         self.ensure_one()
-        if self.state == "paid":
+        self._lock_for_update()
+        self.invalidate_recordset()
+        request = self.sudo()
+        if request.paid_transaction_id == transaction or (
+            transaction.payment_request_duplicate_state
+        ):
+            return  # already handled: post-processing ran twice
+        if request.state == "paid":
+            # Requests paid before paid_transaction_id existed: a duplicate needs another
+            # confirmed payment of the request.
+            if request.paid_transaction_id or request.transaction_ids.filtered(
+                lambda tx: (
+                    tx != transaction
+                    and tx.state == "done"
+                    and tx.operation not in ("refund", "validation")
+                )
+            ):
+                self._record_duplicate_payment(transaction)
             return
-        self.sudo().write(
-            {"state": "paid", "paid_date": transaction.last_state_change, "is_read": False}
-        )
-        self._send_receipt()
+        late_from = request.state if request.state in ("expired", "cancelled") else False
+        vals = {
+            "state": "paid",
+            "paid_date": transaction.last_state_change,
+            "paid_transaction_id": transaction.id,
+            "is_read": False,
+            "receipt_state": "to_send" if request.partner_id.email else "none",
+            "receipt_error": False,
+        }
+        if late_from:
+            vals["paid_late"] = True
+        request.write(vals)
         self._notify_requester(
             self.env._(
                 "Paid by %(customer)s: %(amount)s (transaction %(reference)s).",
@@ -892,19 +976,224 @@ class PaymentRequest(models.Model):
                 reference=transaction.reference,
             )
         )
+        if late_from:
+            self._notify_late_payment(transaction, late_from)
+        if vals["receipt_state"] == "to_send":
+            self.env.ref("payment_request.ir_cron_send_payment_request_receipts")._trigger()
+
+    def _notify_late_payment(self, transaction, late_from):
+        """Tell the requester that the request was paid after it expired or was cancelled.
+
+        :param payment.transaction transaction: the late payment
+        :param str late_from: the state the request was in, 'expired' or 'cancelled'
+        """
+        self.ensure_one()
+        if late_from == "expired":
+            message = self.env._(
+                "Paid late: the payment %(reference)s was confirmed after the request expired. "
+                "It is booked and the request is paid; check that the customer was not asked to "
+                "pay again.",
+                reference=transaction.reference,
+            )
+        else:
+            message = self.env._(
+                "Paid late: the payment %(reference)s was confirmed after the request was "
+                "cancelled. It is booked and the request is paid; refund it if it is not due.",
+                reference=transaction.reference,
+            )
+        self._notify_requester(message)
+        self._schedule_payment_check(message, self.user_id)
+
+    def _record_duplicate_payment(self, transaction):
+        """Record `transaction` as a second payment of the paid request and tell who must act.
+
+        `account_payment` has booked it (a payment left as customer credit); the requester and
+        the Payment Managers get an activity, and the payment is refunded at once when the
+        company asks for it and the provider can refund.
+
+        :param payment.transaction transaction: the confirmed payment that came second
+        """
+        self.ensure_one()
+        auto_refund = (
+            self.company_id.payment_request_auto_refund_duplicates
+            and transaction.provider_id.sudo().support_refund != "none"
+        )
+        transaction.sudo().payment_request_duplicate_state = (
+            "to_refund" if auto_refund else "detected"
+        )
+        self.sudo().write({"is_paid_twice": True, "is_read": False})
+        paid_by = self.sudo().paid_transaction_id
+        message = self.env._(
+            "Paid twice: the payment %(reference)s of %(amount)s was confirmed after the request "
+            "was already paid by %(paid_by)s. It is booked as customer credit until it is "
+            "refunded.",
+            reference=transaction.reference,
+            amount=format_amount(self.env, transaction.amount, transaction.currency_id),
+            paid_by=paid_by.reference or "-",
+        )
+        if auto_refund:
+            message += " " + self.env._("It is refunded automatically.")
+        self._notify_requester(message)
+        managers = (
+            self.env.ref("payment_request.group_payment_manager")
+            .sudo()
+            .users.filtered(lambda user: not user.share and self.company_id in user.company_ids)
+        )
+        self._schedule_payment_check(message, self.user_id | managers)
+        if auto_refund:
+            self.env.ref("payment_request.ir_cron_refund_payment_request_duplicates")._trigger()
+
+    def _schedule_payment_check(self, note, users):
+        """Give each of `users` an activity to check a payment of the request.
+
+        :param str note: what to check
+        :param res.users users: who must check it
+        """
+        self.ensure_one()
+        for user in users:
+            self.sudo().activity_schedule(
+                "payment_request.mail_activity_type_payment_request_check",
+                note=note,
+                user_id=user.id,
+            )
+
+    def action_refund_duplicates(self):
+        """Refund the duplicate payments of the requests, where their provider can refund.
+
+        Reserved to Payment Managers and accounting managers: it sends money back.
+        """
+        user = self.env.user
+        if not (
+            user.has_group("payment_request.group_payment_manager")
+            or user.has_group("account.group_account_manager")
+        ):
+            raise AccessError(
+                self.env._("Only Payment Managers can refund the duplicate payments.")
+            )
+        self.check_access("write")
+        transactions = self.sudo().duplicate_transaction_ids.filtered(
+            lambda tx: tx.payment_request_duplicate_state in ("detected", "error")
+        )
+        if not transactions:
+            raise UserError(self.env._("There is no duplicate payment left to refund."))
+        not_refundable = transactions.filtered(lambda tx: tx.provider_id.support_refund == "none")
+        if not_refundable:
+            raise UserError(
+                self.env._(
+                    "The provider of %(references)s cannot refund: refund the customer from the "
+                    "provider's dashboard or by a bank transfer.",
+                    references=", ".join(not_refundable.mapped("reference")),
+                )
+            )
+        transactions._payment_request_refund_duplicate()
+        return True
+
+    @api.model
+    def _cron_refund_duplicates(self):
+        """Refund the duplicate payments scheduled for an automatic refund."""
+        transactions = (
+            self.env["payment.transaction"]
+            .sudo()
+            .search([("payment_request_duplicate_state", "=", "to_refund")], order="id")
+        )
+        transactions._payment_request_refund_duplicate()
 
     def _send_receipt(self):
-        """Email the customer their receipt, with the PDF, and keep it in the chatter."""
+        """Email the customer their receipt, with the PDF, and keep it in the chatter.
+
+        Run by `_cron_send_receipts`, away from the payment's post-processing: a failure to
+        render or queue the receipt is recorded on the request (field and note), and the
+        receipt is tried again later or by hand.
+
+        :return: whether the receipt was queued
+        :rtype: bool
+        """
         self.ensure_one()
-        if not self.partner_id.email:
-            return
-        # A note addressed to the customer: followers (the requester) are told by
-        # _notify_requester instead of receiving a copy of the receipt.
-        self.sudo().message_post_with_source(
-            "payment_request.mail_template_payment_request_receipt",
-            message_type="comment",
-            subtype_xmlid="mail.mt_note",
-        )
+        request = self.sudo()
+        if not request.partner_id.email:
+            request.write({"receipt_state": "none", "receipt_error": False})
+            return False
+        try:
+            with self.env.cr.savepoint():
+                # A note addressed to the customer: followers (the requester) are told by
+                # _notify_requester instead of receiving a copy of the receipt. The email
+                # goes through the mail queue.
+                request.message_post_with_source(
+                    "payment_request.mail_template_payment_request_receipt",
+                    message_type="comment",
+                    subtype_xmlid="mail.mt_note",
+                    force_send=False,
+                )
+        except Exception as error:  # pylint: disable=broad-except
+            # Whatever the report engine or the template raised: the request stays paid.
+            _logger.exception("Receipt of payment request %s could not be made", request.name)
+            reason = str(error) or error.__class__.__name__
+            first_failure = request.receipt_state != "error"
+            request.write({"receipt_state": "error", "receipt_error": reason})
+            if first_failure:
+                self._notify_requester(
+                    self.env._(
+                        "The receipt could not be made or emailed: %(reason)s. It will be tried "
+                        'again; "Send receipt" tries it now.',
+                        reason=reason,
+                    )
+                )
+            return False
+        request.write({"receipt_state": "sent", "receipt_error": False})
+        self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
+        return True
+
+    @api.model
+    def _cron_send_receipts(self, batch_size=RECEIPT_BATCH_SIZE):
+        """Make and queue the receipts of paid requests, one batch per call.
+
+        Receipts that failed are tried again for `RECEIPT_RETRY_DAYS` days.
+
+        :param int batch_size: how many receipts to make in this call
+        :return: the number of receipts still to make
+        """
+        retry_since = fields.Datetime.now() - timedelta(days=RECEIPT_RETRY_DAYS)
+        domain = [
+            ("state", "=", "paid"),
+            "|",
+            ("receipt_state", "=", "to_send"),
+            "&",
+            ("receipt_state", "=", "error"),
+            ("paid_date", ">=", retry_since),
+        ]
+        requests = self.sudo().search(domain, limit=batch_size, order="id")
+        for request in requests:
+            request._send_receipt()
+        remaining = self.sudo().search_count(domain) if len(requests) == batch_size else 0
+        self.env["ir.cron"]._notify_progress(done=len(requests), remaining=remaining)
+        return remaining
+
+    def action_send_receipt(self):
+        """Make and email the receipt of paid requests now (again, after an error)."""
+        self._check_state(("paid",), self.env._("Only paid requests have a receipt."))
+        self.check_access("write")
+        sent = self.env["payment.request"]
+        for request in self:
+            if request._send_receipt():
+                sent |= request
+        failed = self - sent
+        errors = failed.filtered(lambda request: request.receipt_state == "error")
+        if not errors:
+            return True
+        # Not raised: the error stays recorded on the requests.
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "danger",
+                "sticky": True,
+                "message": self.env._(
+                    "The receipt could not be made: %(reason)s",
+                    reason="; ".join(errors.mapped("receipt_error")),
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def _get_report_base_filename(self):
         self.ensure_one()
@@ -1149,7 +1438,13 @@ class PaymentRequest(models.Model):
         :param int batch_size: how many requests to expire in this call
         :return: the number of requests still to expire
         """
-        domain = [("state", "=", "open"), ("expiration_date", "<=", fields.Datetime.now())]
+        # A request whose payment is under way (3-D Secure, bank transfer...) waits for its
+        # outcome; a payment confirmed after the expiry is booked all the same (_mark_paid).
+        domain = [
+            ("state", "=", "open"),
+            ("expiration_date", "<=", fields.Datetime.now()),
+            ("transaction_ids", "not any", [("state", "in", ("pending", "authorized"))]),
+        ]
         requests = self.search(domain, limit=batch_size, order="expiration_date, id")
         if not requests:
             self.env["ir.cron"]._notify_progress(done=0, remaining=0)

@@ -1,8 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+import logging
+
 from odoo import api
 from odoo import fields
 from odoo import models
+
+_logger = logging.getLogger(__name__)
 
 
 class PaymentTransaction(models.Model):
@@ -21,6 +25,18 @@ class PaymentTransaction(models.Model):
         readonly=True,
         ondelete="set null",
         help="The order whose auto-pay made this off-session charge.",
+    )
+    payment_request_duplicate_state = fields.Selection(
+        string="Duplicate Payment",
+        selection=[
+            ("detected", "To refund"),
+            ("to_refund", "Refund scheduled"),
+            ("refunded", "Refund requested"),
+            ("error", "Refund failed"),
+        ],
+        readonly=True,
+        copy=False,
+        help="Set on a payment confirmed after its payment request was already paid.",
     )
     payment_card_request_id = fields.Many2one(
         comodel_name="payment.card.request",
@@ -53,9 +69,16 @@ class PaymentTransaction(models.Model):
         invoices and confirmed the linked quotation; the request is then marked paid.
         """
         result = super()._post_process()
-        done = self.filtered(lambda tx: tx.state == "done" and tx.payment_request_id)
+        done = self.filtered(
+            lambda tx: (
+                tx.state == "done"
+                and tx.payment_request_id
+                and tx.operation not in ("refund", "validation")
+            )
+        )
         for tx in done:
             tx.payment_request_id._mark_paid(tx)
+        self._payment_request_settle_duplicate_refunds()
         for tx in self.filtered(
             lambda tx: tx.state in ("authorized", "done") and tx.payment_card_request_id
         ):
@@ -63,6 +86,62 @@ class PaymentTransaction(models.Model):
                 tx.payment_card_request_id.sudo()._mark_done(tx.token_id)
         self._payment_request_handle_autopay_outcome()
         return result
+
+    def _payment_request_settle_duplicate_refunds(self):
+        """Reconcile the refunds of duplicate payments with the payments they give back.
+
+        The duplicate was left as customer credit; its refund is an outbound payment on the same
+        receivable account. Matched, neither shows as prepaid balance any more.
+        """
+        for refund in self.filtered(
+            lambda tx: (
+                tx.state == "done"
+                and tx.operation == "refund"
+                and tx.payment_id
+                and tx.source_transaction_id.payment_request_duplicate_state
+            )
+        ):
+            source_payment = refund.source_transaction_id.payment_id
+            lines = (
+                refund.payment_id.move_id.line_ids | source_payment.move_id.line_ids
+            ).filtered_domain(
+                [
+                    ("account_id", "=", source_payment.destination_account_id.id),
+                    ("reconciled", "=", False),
+                ]
+            )
+            if len(lines) > 1:
+                lines.reconcile()
+
+    def _payment_request_refund_duplicate(self):
+        """Ask the providers to refund these duplicate payments of payment requests.
+
+        Each refund runs in its own savepoint: a provider's refusal is recorded on the request
+        and leaves the others to go on.
+        """
+        for tx in self:
+            request = tx.payment_request_id
+            try:
+                with self.env.cr.savepoint():
+                    tx.sudo()._send_refund_request()
+            except Exception as error:  # pylint: disable=broad-except
+                _logger.exception("Refund of the duplicate payment %s failed", tx.reference)
+                tx.payment_request_duplicate_state = "error"
+                request._notify_requester(
+                    self.env._(
+                        "The refund of the duplicate payment %(reference)s failed: %(reason)s",
+                        reference=tx.reference,
+                        reason=str(error) or error.__class__.__name__,
+                    )
+                )
+                continue
+            tx.payment_request_duplicate_state = "refunded"
+            request._notify_requester(
+                self.env._(
+                    "Refund of the duplicate payment %(reference)s requested.",
+                    reference=tx.reference,
+                )
+            )
 
     def _payment_request_handle_autopay_outcome(self):
         """Settle the auto-pay charges that reached a final state.

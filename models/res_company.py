@@ -4,6 +4,7 @@ from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 
 class ResCompany(models.Model):
@@ -30,6 +31,74 @@ class ResCompany(models.Model):
     payment_request_privacy_url = fields.Char(
         string="Privacy Policy URL", help="Linked from the payment request messages and page."
     )
+
+    payment_request_auto_refund_duplicates = fields.Boolean(
+        string="Refund Duplicate Payments",
+        help="Refund at once a payment confirmed after its payment request was already paid "
+        "(two tabs, a slow 3-D Secure), when the provider can refund.",
+    )
+    payment_request_sequence_id = fields.Many2one(
+        string="Payment Request Sequence",
+        comodel_name="ir.sequence",
+        readonly=True,
+        copy=False,
+        help="Numbers the payment requests of the company.",
+    )
+
+    # === CRUD METHODS === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        companies._payment_request_ensure_sequence()
+        return companies
+
+    # === BUSINESS METHODS === #
+
+    def _payment_request_ensure_sequence(self):
+        """Return the numbering sequences of payment requests of the companies, made if missing.
+
+        Companies get theirs when created (and at install), so that numbering never creates
+        one on the fly. Where one is still missing, the company row is locked and then written:
+        a concurrent transaction that also found none waits for the lock and then fails with a
+        serialization error, which Odoo retries, instead of making a second sequence.
+
+        :return: the `ir.sequence` records, in the order of the companies
+        """
+        Sequence = self.env["ir.sequence"].sudo()
+        sequences = Sequence
+        for company in self.sudo():
+            if not company.payment_request_sequence_id:
+                self.env.cr.execute(
+                    SQL("SELECT id FROM res_company WHERE id = %s FOR UPDATE", company.id)
+                )
+                company.invalidate_recordset(["payment_request_sequence_id"])
+            if not company.payment_request_sequence_id:
+                # Sequences made on first use by earlier versions are adopted.
+                sequence = Sequence.search(
+                    [("code", "=", "payment.request"), ("company_id", "=", company.id)],
+                    order="id",
+                    limit=1,
+                ) or Sequence.create(
+                    {
+                        "name": self.env._("Payment Requests (%(company)s)", company=company.name),
+                        "code": "payment.request",
+                        "company_id": company.id,
+                        "prefix": "PR/%(year)s/",
+                        "padding": 5,
+                        "implementation": "standard",
+                    }
+                )
+                company.payment_request_sequence_id = sequence
+            sequences |= company.payment_request_sequence_id
+        return sequences
+
+    @api.model
+    def _payment_request_init_sequences(self):
+        """Give every company its payment request sequence (called at install and update)."""
+        self.with_context(active_test=False).search([])._payment_request_ensure_sequence()
+
+    # === CONSTRAINT METHODS === #
 
     @api.constrains("payment_request_validity_hours")
     def _check_payment_request_validity_hours(self):

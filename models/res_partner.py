@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
@@ -41,8 +42,15 @@ class ResPartner(models.Model):
         comodel_name="res.currency", compute="_compute_payment_request_wallet_balance"
     )
 
+    @api.depends_context("company")
     def _compute_payment_request_wallet_balance(self):
-        self.payment_request_wallet_currency_id = self.env.company.currency_id
+        """Credit of the customer in the current company, in its currency.
+
+        Credits of other companies are in their own currencies and cannot be spent on this
+        company's invoices: they are not added up here.
+        """
+        company = self.env.company
+        self.payment_request_wallet_currency_id = company.currency_id
         self.payment_request_wallet_balance = 0.0
         commercial = self.commercial_partner_id
         credits = (
@@ -51,7 +59,7 @@ class ResPartner(models.Model):
             ._read_group(
                 [
                     ("partner_id", "in", commercial.ids),
-                    ("company_id", "in", self.env.companies.ids),
+                    ("company_id", "=", company.id),
                     ("account_id.account_type", "=", "asset_receivable"),
                     ("parent_state", "=", "posted"),
                     ("reconciled", "=", False),

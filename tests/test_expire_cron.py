@@ -8,6 +8,7 @@ from freezegun import freeze_time
 from odoo.tests import tagged
 
 from .common import PaymentRequestCommon
+from .test_post_processing import PostProcessingCommon
 
 NOW = datetime(2026, 5, 4, 12, 0, 0)
 
@@ -99,3 +100,65 @@ class TestExpireCron(PaymentRequestCommon):
             with self.subTest(size=size), freeze_time(NOW), self.assertQueryCount(5):
                 self.env["payment.request"]._cron_expire_requests(batch_size=size)
             self.assertEqual(set(requests.mapped("state")), {"expired"})
+
+
+@tagged("post_install", "-at_install")
+class TestExpiryDuringPayment(PostProcessingCommon):
+    """A payment under way holds the expiry; a payment confirmed too late is booked."""
+
+    def _past_due(self, request):
+        request.sudo().expiration_date = NOW - timedelta(minutes=5)
+
+    def test_pending_or_authorized_attempt_holds_the_expiry(self):
+        for state in ("pending", "authorized"):
+            with self.subTest(state=state):
+                request = self._open()
+                tx = self._create_tx(request)
+                getattr(tx, f"_set_{state}")()
+                self._past_due(request)
+                with freeze_time(NOW):
+                    self.env["payment.request"]._cron_expire_requests()
+                self.assertEqual(request.state, "open")
+                # Once the attempt failed, the request expires.
+                tx._set_canceled()
+                with freeze_time(NOW):
+                    self.env["payment.request"]._cron_expire_requests()
+                self.assertEqual(request.state, "expired")
+
+    def _assert_paid_late(self, request, tx):
+        self.assertEqual(request.state, "paid")
+        self.assertTrue(request.paid_late)
+        self.assertIn(tx.payment_id.state, ("in_process", "paid"))
+        self.assertEqual(tx.payment_id.amount, request.amount)
+        note = request.message_ids.filtered(lambda m: "Paid late" in m.body)
+        self.assertEqual(len(note), 1)
+        self.assertIn(self.salesman.partner_id, note.partner_ids)
+        self.assertFalse(request.is_read)
+        activity = request.activity_ids.filtered(
+            lambda a: (
+                a.activity_type_id
+                == self.env.ref("payment_request.mail_activity_type_payment_request_check")
+            )
+        )
+        self.assertEqual(activity.user_id, self.salesman)
+        self.assertEqual(self.env["payment.request"].search([("paid_late", "=", True)]), request)
+
+    def test_payment_confirmed_after_expiry_is_booked(self):
+        request = self._open(amount=70.0)
+        tx = self._create_tx(request)
+        tx._set_pending()
+        request.sudo()._expire()  # expired anyway (e.g. by an older version of the cron)
+        self._pay(request, tx=tx)
+        self._assert_paid_late(request, tx)
+
+    def test_payment_confirmed_after_cancellation_is_booked(self):
+        invoice = self._create_invoice(self.customer, 90.0)
+        request = self._open(purpose="invoice", amount=90.0, invoice_ids=[(6, 0, invoice.ids)])
+        tx = self._create_tx(request)
+        request.action_cancel()
+        self._pay(request, tx=tx)
+        self._assert_paid_late(request, tx)
+        self.assertIn(
+            "cancelled", request.message_ids.filtered(lambda m: "Paid late" in m.body).body
+        )
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))

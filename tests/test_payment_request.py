@@ -39,13 +39,18 @@ class TestPaymentRequest(PaymentRequestCommon):
         year = datetime.now().year
         first = self._create_request()
         second = self._create_request()
-        other = self._create_request(company_id=self.company_2.id)
         self.assertRegex(first.name, rf"^PR/{year}/\d{{5}}$")
         self.assertEqual(int(second.name[-5:]), int(first.name[-5:]) + 1)
-        # A fresh company starts its own numbering.
+        # A fresh company starts its own numbering. (Made here: its sequence exists from the
+        # company's creation, and PostgreSQL sequences are not rolled back between tests.)
+        fresh = self.env["res.company"].create({"name": "Fresh Company"})
+        other = self.env["payment.request"].create(
+            {"partner_id": self.customer.id, "amount": 10.0, "company_id": fresh.id}
+        )
         self.assertEqual(other.name, f"PR/{year}/00001")
         sequences = self.env["ir.sequence"].search([("code", "=", "payment.request")])
         self.assertIn(self.company_2, sequences.company_id)
+        self.assertIn(fresh, sequences.company_id)
 
     def test_name_is_not_chosen_by_users(self):
         request = self._create_request(name="MINE")

@@ -1,13 +1,15 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+from unittest.mock import patch
+
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .test_payment_request_wizard import RequestSendingCommon
 
 
-@tagged("post_install", "-at_install")
-class TestPostProcessing(RequestSendingCommon):
-    """What a confirmed payment does, with real accounting, for each purpose."""
+class PostProcessingCommon(RequestSendingCommon):
+    """Requests paid through payment_demo, post-processed as the payment cron does."""
 
     @classmethod
     def setUpClass(cls):
@@ -29,11 +31,11 @@ class TestPostProcessing(RequestSendingCommon):
         request.action_open()
         return request
 
-    def _pay(self, request, state="done"):
-        """Create an attempt the way the pay page does, confirm it and post-process it."""
+    def _create_tx(self, request):
+        """Create a draft attempt the way the pay page does."""
         values = request._get_transaction_values()
         Transaction = self.env["payment.transaction"].sudo()
-        tx = Transaction.create(
+        return Transaction.create(
             {
                 "provider_id": self.provider.id,
                 "payment_method_id": self.method.id,
@@ -47,12 +49,27 @@ class TestPostProcessing(RequestSendingCommon):
                 **values["custom_create_values"],
             }
         )
+
+    def _render_real_pdfs(self):
+        """Odoo renders reports as HTML in tests unless asked for real PDFs."""
+        self.env = self.env(context=dict(self.env.context, force_report_rendering=True))
+
+    def _pay(self, request, state="done", tx=None):
+        """Create an attempt (or take `tx`), confirm it and post-process it."""
+        tx = tx or self._create_tx(request)
         if state == "done":
             tx._set_done()
         else:
             tx._set_error("Declined")
         tx._post_process()
+        # The receipt is made by its cron, after the post-processing (triggered there).
+        self.env["payment.request"]._cron_send_receipts()
         return tx
+
+
+@tagged("post_install", "-at_install")
+class TestPostProcessing(PostProcessingCommon):
+    """What a confirmed payment does, with real accounting, for each purpose."""
 
     def test_request_becomes_paid_and_requester_is_told(self):
         request = self._open()
@@ -175,10 +192,6 @@ class TestPostProcessing(RequestSendingCommon):
 
     # === RECEIPTS === #
 
-    def _render_real_pdfs(self):
-        """Odoo renders reports as HTML in tests unless asked for real PDFs."""
-        self.env = self.env(context=dict(self.env.context, force_report_rendering=True))
-
     def test_receipt_emailed_with_pdf(self):
         self._render_real_pdfs()
         request = self._open(amount=45.0, description="Bike repair")
@@ -229,3 +242,101 @@ class TestPostProcessing(RequestSendingCommon):
         self._pay(request)
         action = request.with_user(self.salesman).action_print_receipt()
         self.assertEqual(action["report_name"], "payment_request.report_payment_request_receipt")
+
+
+@tagged("post_install", "-at_install")
+class TestReceiptOffCriticalPath(PostProcessingCommon):
+    """The receipt is made after the request is paid, by its cron; a failure shows and retries."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Report = type(cls.env["ir.actions.report"])
+
+    def _receipt_mails(self, request):
+        return self._new_mails.filtered(
+            lambda mail: mail.res_id == request.id and "receipt" in (mail.subject or "").lower()
+        )
+
+    def test_post_processing_does_not_render_the_receipt(self):
+        request = self._open()
+        tx = self._create_tx(request)
+        tx._set_done()
+        with patch.object(self.Report, "_render_qweb_pdf", side_effect=AssertionError) as render:
+            tx._post_process()
+        render.assert_not_called()
+        self.assertEqual(request.state, "paid")
+        self.assertEqual(request.receipt_state, "to_send")
+        cron = self.env.ref("payment_request.ir_cron_send_payment_request_receipts")
+        self.assertTrue(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
+            "the receipt cron is triggered",
+        )
+
+    def test_report_error_leaves_request_paid_then_retry_works(self):
+        self._render_real_pdfs()
+        request = self._open(amount=30.0)
+        with (
+            self.mock_mail_gateway(),
+            patch.object(
+                self.Report, "_render_qweb_pdf", side_effect=UserError("Report engine down")
+            ),
+        ):
+            tx = self._pay(request)
+        self.assertEqual(request.state, "paid")
+        self.assertEqual(tx.payment_id.amount, 30.0)
+        self.assertEqual(request.receipt_state, "error")
+        self.assertIn("Report engine down", request.receipt_error)
+        self.assertFalse(self._receipt_mails(request))
+        note = request.message_ids.filtered(lambda m: "receipt could not be made" in m.body)
+        self.assertEqual(len(note), 1)
+        self.assertIn(self.salesman.partner_id, note.partner_ids)
+        self.assertEqual(
+            self.env["payment.request"].search([("receipt_state", "=", "error")]), request
+        )
+        # Failing again does not post the note again.
+        with patch.object(self.Report, "_render_qweb_pdf", side_effect=UserError("Still down")):
+            self.env["payment.request"]._cron_send_receipts()
+        self.assertEqual(request.receipt_error, "Still down")
+        self.assertEqual(
+            len(request.message_ids.filtered(lambda m: "receipt could not be made" in m.body)), 1
+        )
+        # Rendering works again: the cron's next run sends it.
+        with self.mock_mail_gateway():
+            self.env["payment.request"]._cron_send_receipts()
+        self.assertEqual(request.receipt_state, "sent")
+        self.assertFalse(request.receipt_error)
+        mail = self._receipt_mails(request)
+        self.assertEqual(len(mail), 1)
+        self.assertTrue(mail.attachment_ids.raw.startswith(b"%PDF-"))
+        self.assertEqual(mail.state, "outgoing", "queued for the mail scheduler")
+
+    def test_wkhtmltopdf_missing_then_send_receipt_by_hand(self):
+        self._render_real_pdfs()
+        request = self._open(amount=20.0)
+        with patch.object(self.Report, "get_wkhtmltopdf_state", return_value="install"):
+            self._pay(request)
+        self.assertEqual(request.state, "paid")
+        self.assertEqual(request.receipt_state, "error")
+        self.assertIn("Wkhtmltopdf", request.receipt_error)
+        with self.mock_mail_gateway():
+            self.assertIs(request.with_user(self.salesman).action_send_receipt(), True)
+        self.assertEqual(request.receipt_state, "sent")
+        self.assertEqual(len(self._receipt_mails(request)), 1)
+
+    def test_send_receipt_by_hand_shows_the_error(self):
+        request = self._open()
+        self._pay(request)
+        self.assertEqual(request.receipt_state, "sent")
+        with patch.object(self.Report, "_render_qweb_pdf", side_effect=UserError("Broken")):
+            action = request.with_user(self.salesman).action_send_receipt()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertIn("Broken", action["params"]["message"])
+        self.assertEqual(request.receipt_state, "error")
+
+    def test_no_receipt_without_email(self):
+        self.customer.email = False
+        request = self._open()
+        self._pay(request)
+        self.assertEqual(request.state, "paid")
+        self.assertEqual(request.receipt_state, "none")

@@ -126,6 +126,8 @@ class QuoteCommon(PayPageCommon, MockEmail, MockSMS):
         tx = self._tx(request)
         tx._set_done()
         tx._post_process()
+        # The receipt is made by its cron, after the post-processing (triggered there).
+        self.env["payment.request"]._cron_send_receipts()
         return tx
 
 
