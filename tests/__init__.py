@@ -11,4 +11,5 @@ from . import test_payment_request_rpc
 from . import test_payment_request_tours
 from . import test_payment_request_wizard
 from . import test_post_processing
+from . import test_public_routes_security
 from . import test_quote_approval
