@@ -221,7 +221,12 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             "access_token": request_sudo.access_token,
         }
 
-    @http.route("/payment_request/<int:request_id>/transaction", type="json", auth="public")
+    @http.route(
+        "/payment_request/<int:request_id>/transaction",
+        type="json",
+        auth="public",
+        methods=["POST"],
+    )
     def payment_request_transaction(self, request_id, access_token=None, **kwargs):
         """Create a payment attempt of the request and return its processing values.
 
@@ -268,7 +273,9 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             tx_sudo.tokenize = False
         return tx_sudo._get_processing_values()
 
-    @http.route("/payment_request/<int:request_id>/approve", type="json", auth="public")
+    @http.route(
+        "/payment_request/<int:request_id>/approve", type="json", auth="public", methods=["POST"]
+    )
     def payment_request_approve(self, request_id, access_token=None, name=None, signature=None):
         """Approve the request's quotation with the customer's signature (portal signature form).
 
@@ -441,7 +448,10 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
         )
 
     @http.route(
-        "/payment_request/card/<int:card_request_id>/transaction", type="json", auth="public"
+        "/payment_request/card/<int:card_request_id>/transaction",
+        type="json",
+        auth="public",
+        methods=["POST"],
     )
     def payment_card_request_transaction(self, card_request_id, access_token=None, **kwargs):
         """Create the validation transaction that saves the card and return its processing
