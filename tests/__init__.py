@@ -10,6 +10,7 @@ from . import test_payment_request_messages
 from . import test_payment_request_rpc
 from . import test_payment_request_tours
 from . import test_payment_request_wizard
+from . import test_payment_request_wizard_orm
 from . import test_post_processing
 from . import test_public_routes_fuzz
 from . import test_public_routes_security
