@@ -13,6 +13,15 @@ from odoo.tools import consteq
 from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment.controllers import portal as payment_portal
 
+# The largest id PostgreSQL stores in an `integer` column: a larger one opens nothing.
+MAX_RECORD_ID = 2**31 - 1
+# Bounds of what a customer types on the public page (the decline form says maxlength="2000").
+MAX_NAME_LENGTH = 256
+MAX_REASON_LENGTH = 2000
+# A drawn signature is a PNG of a few dozen kilobytes, base64-encoded.
+MAX_SIGNATURE_LENGTH = 2 * 1024 * 1024
+PAYMENT_FLOWS = ("redirect", "direct", "token")
+
 
 class PaymentRequestPortal(payment_portal.PaymentPortal):
     """The public page of a payment request and the route that pays it.
@@ -26,12 +35,97 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
 
         :raise NotFound: for an unknown record or a wrong token, so that nothing leaks
         """
-        if not access_token or not access_token.isascii():
+        if not isinstance(access_token, str) or not access_token or not access_token.isascii():
             raise NotFound()  # consteq() raises on non-ASCII input
+        if not self._is_record_id(record_id):
+            raise NotFound()
         record_sudo = request.env[model].sudo().browse(record_id).exists()
         if not record_sudo.access_token or not consteq(record_sudo.access_token, access_token):
             raise NotFound()  # Unknown record, wrong token, or a draft that has no link yet.
         return record_sudo
+
+    @staticmethod
+    def _is_record_id(value):
+        """Return whether `value` can be the id of a record (a positive `int`, not a `bool`)."""
+        return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_RECORD_ID
+
+    @staticmethod
+    def _check_text_param(value, max_length, empty_message):
+        """Return the text typed by the customer, stripped, or refuse it with a clear message.
+
+        :param value: what the browser sent
+        :param int max_length: the longest text accepted
+        :param str empty_message: the message when no text is given
+        :raise UserError: for a missing, too long or unsavable text
+        """
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise UserError(empty_message)
+        if not isinstance(value, str) or "\x00" in value:
+            raise UserError(request.env._("This text contains characters that cannot be saved."))
+        if len(value) > max_length:
+            raise UserError(
+                request.env._("This text is too long: %(max)s characters at most.", max=max_length)
+            )
+        return value.strip()
+
+    def _is_partner_logged_in(self, partner_sudo):
+        """Return whether the logged-in user belongs to the partner's commercial entity."""
+        user = request.env.user
+        return (
+            not user._is_public()
+            and user.partner_id.commercial_partner_id == partner_sudo.commercial_partner_id
+        )
+
+    def _check_payment_params(self, kwargs, providers_sudo, payment_methods_sudo, tokens_sudo):
+        """Check what the payment form sent against the options the page offers.
+
+        The browser chooses the provider, payment method or saved card: they must be of the
+        right type and among those offered for this customer, amount, currency and company,
+        never a disabled, unpublished or other company's provider, nor someone else's card.
+        Normalizes `kwargs` in place for `_create_transaction`.
+
+        :param dict kwargs: the whitelisted parameters of the transaction route
+        :param payment.provider providers_sudo: the providers offered
+        :param payment.method payment_methods_sudo: the payment methods offered
+        :param payment.token tokens_sudo: the saved cards offered
+        :raise ValidationError: for a value of the wrong type or an option not offered
+        """
+        invalid = ValidationError(request.env._("The payment data sent is invalid."))
+        flow = kwargs.get("flow")
+        if not isinstance(flow, str) or flow not in PAYMENT_FLOWS:
+            raise invalid
+        tokenization_requested = kwargs.get("tokenization_requested", False)
+        if not isinstance(tokenization_requested, bool):
+            raise invalid
+        if kwargs.get("is_validation") not in (None, False, True):
+            raise invalid
+        unavailable = ValidationError(
+            request.env._("This payment method is not available: choose another one.")
+        )
+        if flow == "token":
+            token_id = kwargs.get("token_id")
+            if not self._is_record_id(token_id):
+                raise invalid
+            token_sudo = tokens_sudo.filtered(lambda token: token.id == token_id)
+            if not token_sudo:
+                raise unavailable
+            kwargs.update(
+                provider_id=token_sudo.provider_id.id,
+                payment_method_id=token_sudo.payment_method_id.id,
+            )
+        else:
+            provider_id = kwargs.get("provider_id")
+            payment_method_id = kwargs.get("payment_method_id")
+            if not self._is_record_id(provider_id) or not self._is_record_id(payment_method_id):
+                raise invalid
+            provider_sudo = providers_sudo.filtered(lambda provider: provider.id == provider_id)
+            payment_method_sudo = payment_methods_sudo.filtered(
+                lambda method: method.id == payment_method_id
+            )
+            if not provider_sudo or provider_sudo not in payment_method_sudo.provider_ids:
+                raise unavailable
+            kwargs["token_id"] = None
+        kwargs["tokenization_requested"] = tokenization_requested
 
     def _get_payment_request_sudo(self, request_id, access_token):
         """Return the payment request, in sudo mode, if the access token opens it."""
@@ -62,16 +156,16 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             values.update(self._get_payment_request_form_values(request_sudo))
         return request.render("payment_request.payment_request_page", values)
 
-    def _get_payment_request_form_values(self, request_sudo):
-        """Return the rendering values of Odoo's payment form for the request."""
+    def _get_payment_request_options(self, request_sudo, report=None):
+        """Return the providers, payment methods and saved cards offered to pay the request.
+
+        Saved cards are offered only to the customer themselves, logged in.
+
+        :param dict report: the availability report to fill, if any
+        :return: the providers, payment methods and tokens, in sudo mode
+        :rtype: tuple
+        """
         partner_sudo = request_sudo.partner_id
-        user = request.env.user
-        # Saved cards are offered only to the customer themselves, logged in.
-        is_customer = (
-            not user._is_public()
-            and user.partner_id.commercial_partner_id == partner_sudo.commercial_partner_id
-        )
-        availability_report = {}
         providers_sudo = (
             request.env["payment.provider"]
             .sudo()
@@ -80,7 +174,7 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
                 partner_sudo.id,
                 request_sudo.amount,
                 currency_id=request_sudo.currency_id.id,
-                report=availability_report,
+                report=report,
             )
         )
         payment_methods_sudo = (
@@ -90,18 +184,27 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
                 providers_sudo.ids,
                 partner_sudo.id,
                 currency_id=request_sudo.currency_id.id,
-                report=availability_report,
+                report=report,
             )
         )
         tokens_sudo = (
             request.env["payment.token"]
             .sudo()
             ._get_available_tokens(providers_sudo.ids, partner_sudo.id)
-            if is_customer
+            if self._is_partner_logged_in(partner_sudo)
             else request.env["payment.token"]
         )
+        return providers_sudo, payment_methods_sudo, tokens_sudo
+
+    def _get_payment_request_form_values(self, request_sudo):
+        """Return the rendering values of Odoo's payment form for the request."""
+        partner_sudo = request_sudo.partner_id
+        availability_report = {}
+        providers_sudo, payment_methods_sudo, tokens_sudo = self._get_payment_request_options(
+            request_sudo, report=availability_report
+        )
         show_tokenize = self._compute_show_tokenize_input_mapping(providers_sudo)
-        if not is_customer:
+        if not self._is_partner_logged_in(partner_sudo):
             show_tokenize = dict.fromkeys(show_tokenize, False)
         return {
             "reference_prefix": request_sudo.name,
@@ -118,14 +221,22 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             "access_token": request_sudo.access_token,
         }
 
-    @http.route("/payment_request/<int:request_id>/transaction", type="json", auth="public")
+    @http.route(
+        "/payment_request/<int:request_id>/transaction",
+        type="json",
+        auth="public",
+        methods=["POST"],
+    )
     def payment_request_transaction(self, request_id, access_token=None, **kwargs):
         """Create a payment attempt of the request and return its processing values.
 
         The amount, currency and customer sent by the browser are ignored: they come from the
-        request, which must be payable right now.
+        request, which must be payable right now. Paying with a saved card and saving a card are
+        reserved to the customer, logged in: a forwarded link pays with a new card only. This is
+        stricter than Odoo's /payment/pay, which only checks that the card is the customer's.
 
-        :raise ValidationError: for a wrong token or a request that cannot be paid
+        :raise ValidationError: for a wrong token, a request that cannot be paid, or payment data
+            that the page does not offer to whoever is paying
         """
         try:
             request_sudo = self._get_payment_request_sudo(request_id, access_token)
@@ -134,13 +245,21 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
         self._validate_transaction_kwargs(kwargs)
         if kwargs.get("is_validation"):
             raise ValidationError(request.env._("A payment request cannot save a card only."))
+        is_customer = self._is_partner_logged_in(request_sudo.partner_id)
+        if kwargs.get("flow") == "token" and not is_customer:
+            raise ValidationError(
+                request.env._("Log in with the customer's account to pay with a saved card.")
+            )
+        if kwargs.get("tokenization_requested") and not is_customer:
+            raise ValidationError(
+                request.env._("Log in with the customer's account to save a card.")
+            )
         request_sudo._check_payable()
+        self._check_payment_params(kwargs, *self._get_payment_request_options(request_sudo))
         values = request_sudo._get_transaction_values()
-        kwargs.pop("amount", None)
-        kwargs.pop("csrf_token", None)
+        for key in ("amount", "csrf_token", "is_validation"):
+            kwargs.pop(key, None)
         kwargs["landing_route"] = request_sudo.get_portal_url()
-        if request.env.user._is_public():
-            kwargs["tokenization_requested"] = False
         tx_sudo = self._create_transaction(
             amount=values["amount"],
             currency_id=values["currency_id"],
@@ -148,9 +267,15 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             custom_create_values=values["custom_create_values"],
             **kwargs,
         )
+        if tx_sudo.tokenize and not is_customer:
+            # A provider that requires a token (`_is_tokenization_required`) saves no card of
+            # the customer for someone else either.
+            tx_sudo.tokenize = False
         return tx_sudo._get_processing_values()
 
-    @http.route("/payment_request/<int:request_id>/approve", type="json", auth="public")
+    @http.route(
+        "/payment_request/<int:request_id>/approve", type="json", auth="public", methods=["POST"]
+    )
     def payment_request_approve(self, request_id, access_token=None, name=None, signature=None):
         """Approve the request's quotation with the customer's signature (portal signature form).
 
@@ -163,6 +288,15 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
         except NotFound:
             return {"error": request.env._("This link is invalid.")}
         try:
+            name = self._check_text_param(
+                name,
+                MAX_NAME_LENGTH,
+                request.env._("Enter your name to sign the quotation."),
+            )
+            if signature and (
+                not isinstance(signature, str) or len(signature) > MAX_SIGNATURE_LENGTH
+            ):
+                return {"error": request.env._("Invalid signature data.")}
             with request.env.cr.savepoint():
                 request_sudo._approve_quote(name, signature)
         except UserError as error:
@@ -183,8 +317,13 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
         """Decline the request's quotation; a reason is required."""
         request_sudo = self._get_payment_request_sudo(request_id, access_token)
         try:
+            reason = self._check_text_param(
+                decline_reason,
+                MAX_REASON_LENGTH,
+                request.env._("Tell us why you decline the quotation."),
+            )
             with request.env.cr.savepoint():
-                request_sudo._decline_quote(decline_reason)
+                request_sudo._decline_quote(reason)
         except UserError as error:
             return self._render_payment_request_page(request_sudo, error_message=error.args[0])
         return request.redirect(request_sudo.get_portal_url())
@@ -238,13 +377,14 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             values.update(self._get_card_request_form_values(card_request_sudo))
         return request.render("payment_request.payment_card_request_page", values)
 
-    def _get_card_request_form_values(self, card_request_sudo):
-        """Return the values of Odoo's payment form in validation mode, as /my/payment_method.
+    def _get_card_request_options(self, card_request_sudo, report=None):
+        """Return the providers and payment methods offered to save a card of the customer.
 
-        Tokenization is forced: the form only saves a card; no saved card is offered.
+        :param dict report: the availability report to fill, if any
+        :return: the providers and payment methods, in sudo mode
+        :rtype: tuple
         """
         partner_sudo = card_request_sudo.partner_id
-        availability_report = {}
         providers_sudo = (
             request.env["payment.provider"]
             .sudo()
@@ -254,7 +394,7 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
                 0.0,
                 force_tokenization=True,
                 is_validation=True,
-                report=availability_report,
+                report=report,
             )
         )
         payment_methods_sudo = (
@@ -264,15 +404,26 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
                 providers_sudo.ids,
                 partner_sudo.id,
                 force_tokenization=True,
-                report=availability_report,
+                report=report,
             )
+        )
+        return providers_sudo, payment_methods_sudo
+
+    def _get_card_request_form_values(self, card_request_sudo):
+        """Return the values of Odoo's payment form in validation mode, as /my/payment_method.
+
+        Tokenization is forced: the form only saves a card; no saved card is offered.
+        """
+        availability_report = {}
+        providers_sudo, payment_methods_sudo = self._get_card_request_options(
+            card_request_sudo, report=availability_report
         )
         return {
             "mode": "validation",
             "allow_token_selection": False,
             "allow_token_deletion": False,
             "reference_prefix": payment_utils.singularize_reference_prefix(prefix="V"),
-            "partner_id": partner_sudo.id,
+            "partner_id": card_request_sudo.partner_id.id,
             "providers_sudo": providers_sudo,
             "payment_methods_sudo": payment_methods_sudo,
             "tokens_sudo": request.env["payment.token"],
@@ -282,14 +433,33 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             "access_token": card_request_sudo.access_token,
         }
 
+    def _may_save_card(self, card_request_sudo):
+        """Return whether the current user may save a card onto the card request's customer.
+
+        The link is sent to the customer, who saves a card without logging in; the customer
+        may also be logged in, and staff with the Customer cards group open the page for a
+        customer who is present. Anyone else logged in is a third party.
+        """
+        user = request.env.user
+        if user._is_public() or self._is_partner_logged_in(card_request_sudo.partner_id):
+            return True
+        return user.has_group("payment_request.group_customer_cards") and (
+            card_request_sudo.with_user(user).has_access("read")
+        )
+
     @http.route(
-        "/payment_request/card/<int:card_request_id>/transaction", type="json", auth="public"
+        "/payment_request/card/<int:card_request_id>/transaction",
+        type="json",
+        auth="public",
+        methods=["POST"],
     )
     def payment_card_request_transaction(self, card_request_id, access_token=None, **kwargs):
         """Create the validation transaction that saves the card and return its processing
-        values. The customer comes from the card request, never from the browser.
+        values. The customer comes from the card request, never from the browser, and only
+        the customer (or staff with the Customer cards group) may save a card there.
 
-        :raise ValidationError: for a wrong token or a request that is no longer open
+        :raise ValidationError: for a wrong token, a request that is no longer open, a logged-in
+            third party, or payment data the page does not offer
         """
         try:
             card_request_sudo = self._get_card_request_sudo(card_request_id, access_token)
@@ -300,10 +470,21 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
         self._validate_transaction_kwargs(kwargs, additional_allowed_keys=("reference_prefix",))
         if kwargs.get("flow") == "token":
             raise ValidationError(request.env._("Enter a new card to save it."))
+        if not self._may_save_card(card_request_sudo):
+            raise ValidationError(
+                request.env._(
+                    "You are logged in with another account: log out to save a card with this link."
+                )
+            )
+        kwargs["tokenization_requested"] = True
+        self._check_payment_params(
+            kwargs, *self._get_card_request_options(card_request_sudo), request.env["payment.token"]
+        )
         for key in ("amount", "csrf_token", "is_validation"):
             kwargs.pop(key, None)
         kwargs.update(
-            tokenization_requested=True,
+            # Named by the server, not by the browser.
+            reference_prefix=payment_utils.singularize_reference_prefix(prefix="V"),
             landing_route=card_request_sudo.get_portal_url(),
         )
         tx_sudo = self._create_transaction(

@@ -14,7 +14,10 @@ from . import test_payment_request_messages
 from . import test_payment_request_rpc
 from . import test_payment_request_tours
 from . import test_payment_request_wizard
+from . import test_payment_request_wizard_orm
 from . import test_post_processing
+from . import test_public_routes_fuzz
+from . import test_public_routes_security
 from . import test_quote_approval
 from . import test_stripe_faults
 from . import test_stripe_webhook

@@ -35,23 +35,34 @@ class PaymentRequestWizard(models.TransientModel):
     record_count = fields.Integer(compute="_compute_record_count")
     request_id = fields.Many2one(comodel_name="payment.request", readonly=True)
     purpose = fields.Selection(selection=PURPOSES, required=True)
+    # Each field has its own compute, precomputed: `create` over the ORM (an integration, a
+    # server action) with any subset of the fields gets the same defaults as the form.
     partner_id = fields.Many2one(
-        string="Customer", comodel_name="res.partner", compute="_compute_document", store=True
+        string="Customer",
+        comodel_name="res.partner",
+        compute="_compute_partner_id",
+        store=True,
+        precompute=True,
     )
     company_id = fields.Many2one(
-        comodel_name="res.company", compute="_compute_document", store=True
+        comodel_name="res.company", compute="_compute_company_id", store=True, precompute=True
     )
     currency_id = fields.Many2one(
-        comodel_name="res.currency", compute="_compute_document", store=True, readonly=False
+        comodel_name="res.currency",
+        compute="_compute_currency_id",
+        store=True,
+        readonly=False,
+        precompute=True,
     )
     sale_order_id = fields.Many2one(
-        comodel_name="sale.order", compute="_compute_document", store=True
+        comodel_name="sale.order", compute="_compute_sale_order_id", store=True, precompute=True
     )
     available_invoice_ids = fields.Many2many(
         comodel_name="account.move",
         relation="payment_request_wizard_available_move_rel",
-        compute="_compute_document",
+        compute="_compute_available_invoice_ids",
         store=True,
+        precompute=True,
     )
     invoice_ids = fields.Many2many(
         string="Invoices",
@@ -60,16 +71,28 @@ class PaymentRequestWizard(models.TransientModel):
         compute="_compute_invoice_ids",
         store=True,
         readonly=False,
+        precompute=True,
     )
     max_amount = fields.Monetary(string="Amount Due", compute="_compute_max_amount")
-    amount = fields.Monetary(compute="_compute_amount", store=True, readonly=False)
-    description = fields.Text(compute="_compute_description", store=True, readonly=False)
-    external_reference = fields.Char(compute="_compute_description", store=True, readonly=False)
-    channel = fields.Selection(
-        selection=CHANNELS, required=True, compute="_compute_contact", store=True, readonly=False
+    amount = fields.Monetary(compute="_compute_amount", store=True, readonly=False, precompute=True)
+    description = fields.Text(
+        compute="_compute_description", store=True, readonly=False, precompute=True
     )
-    email = fields.Char(compute="_compute_contact", store=True, readonly=False)
-    phone = fields.Char(string="Mobile", compute="_compute_contact", store=True, readonly=False)
+    external_reference = fields.Char(
+        compute="_compute_external_reference", store=True, readonly=False, precompute=True
+    )
+    channel = fields.Selection(
+        selection=CHANNELS,
+        required=True,
+        compute="_compute_channel",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    email = fields.Char(compute="_compute_email", store=True, readonly=False, precompute=True)
+    phone = fields.Char(
+        string="Mobile", compute="_compute_phone", store=True, readonly=False, precompute=True
+    )
     save_contact = fields.Boolean(
         string="Save on customer",
         help="Store the email and mobile typed here on the customer for next time.",
@@ -132,52 +155,88 @@ class PaymentRequestWizard(models.TransientModel):
         self.ensure_one()
         return self.env[self.res_model].browse(self.res_ids or [])
 
+    def _get_document_defaults(self):
+        """Return the customer, company, currency, order and open invoices of the wizard's
+        source, as the form proposes them.
+
+        :return: dict with partner, company, currency, sale_order and available_invoices
+        """
+        self.ensure_one()
+        wizard = self
+        values = {"available_invoices": self.env["account.move"]}
+        if wizard.request_id:
+            request = wizard.request_id
+            values.update(
+                partner=request.partner_id,
+                company=request.company_id,
+                currency=request.currency_id,
+                sale_order=request.sale_order_id,
+            )
+            return values
+        records = wizard._get_records() if wizard.res_model else None
+        if not records or len(records) > 1:
+            company = records[:1].company_id if records else self.env.company
+            if wizard.res_model == "res.partner" or not records:
+                company = self.env.company
+            values.update(
+                partner=self.env["res.partner"],
+                sale_order=self.env["sale.order"],
+                company=company,
+                currency=records[:1].currency_id
+                if records and wizard.res_model != "res.partner"
+                else company.currency_id,
+            )
+            return values
+        try:
+            # Without the purpose: a refused purpose must not hide the customer.
+            document = wizard._document_values(records)
+            if wizard.purpose == "quote" and records._name == "sale.order":
+                document["partner"] = records.partner_id
+        except UserError:
+            # Refused again, with the reason, when sending.
+            document = {
+                "partner": records.partner_id if records._name != "res.partner" else records,
+                "company": records.company_id or self.env.company,
+                "currency": records.currency_id
+                if records._name != "res.partner"
+                else (self.env.company.currency_id),
+            }
+        values.update(
+            partner=document["partner"],
+            company=document["company"],
+            currency=document["currency"],
+            sale_order=document.get("sale_order", self.env["sale.order"]),
+        )
+        if wizard.res_model == "res.partner" and self._can_read_invoices():
+            values["available_invoices"] = self._get_open_invoices(
+                document["partner"], document["company"], document["currency"]
+            )
+        return values
+
     @api.depends("res_model", "res_ids", "request_id", "purpose")
-    def _compute_document(self):
+    def _compute_partner_id(self):
         for wizard in self:
-            wizard.available_invoice_ids = False
-            if wizard.request_id:
-                request = wizard.request_id
-                wizard.partner_id = request.partner_id
-                wizard.company_id = request.company_id
-                wizard.currency_id = request.currency_id
-                wizard.sale_order_id = request.sale_order_id
-                continue
-            records = wizard._get_records() if wizard.res_model else None
-            if not records or len(records) > 1:
-                wizard.partner_id = False
-                wizard.sale_order_id = False
-                wizard.company_id = records[:1].company_id if records else self.env.company
-                if wizard.res_model == "res.partner" or not records:
-                    wizard.company_id = self.env.company
-                wizard.currency_id = (
-                    records[:1].currency_id
-                    if records and wizard.res_model != "res.partner"
-                    else wizard.company_id.currency_id
-                )
-                continue
-            try:
-                # Without the purpose: a refused purpose must not hide the customer.
-                document = wizard._document_values(records)
-                if wizard.purpose == "quote" and records._name == "sale.order":
-                    document["partner"] = records.partner_id
-            except UserError:
-                # Refused again, with the reason, when sending.
-                document = {
-                    "partner": records.partner_id if records._name != "res.partner" else records,
-                    "company": records.company_id or self.env.company,
-                    "currency": records.currency_id
-                    if records._name != "res.partner"
-                    else (self.env.company.currency_id),
-                }
-            wizard.partner_id = document["partner"]
-            wizard.company_id = document["company"]
-            wizard.currency_id = document["currency"]
-            wizard.sale_order_id = document.get("sale_order")
-            if wizard.res_model == "res.partner" and self._can_read_invoices():
-                wizard.available_invoice_ids = self._get_open_invoices(
-                    document["partner"], document["company"], document["currency"]
-                )
+            wizard.partner_id = wizard._get_document_defaults()["partner"]
+
+    @api.depends("res_model", "res_ids", "request_id", "purpose")
+    def _compute_company_id(self):
+        for wizard in self:
+            wizard.company_id = wizard._get_document_defaults()["company"]
+
+    @api.depends("res_model", "res_ids", "request_id", "purpose")
+    def _compute_currency_id(self):
+        for wizard in self:
+            wizard.currency_id = wizard._get_document_defaults()["currency"]
+
+    @api.depends("res_model", "res_ids", "request_id", "purpose")
+    def _compute_sale_order_id(self):
+        for wizard in self:
+            wizard.sale_order_id = wizard._get_document_defaults()["sale_order"]
+
+    @api.depends("res_model", "res_ids", "request_id", "purpose")
+    def _compute_available_invoice_ids(self):
+        for wizard in self:
+            wizard.available_invoice_ids = wizard._get_document_defaults()["available_invoices"]
 
     @api.depends("purpose", "available_invoice_ids", "request_id")
     def _compute_invoice_ids(self):
@@ -219,28 +278,42 @@ class PaymentRequestWizard(models.TransientModel):
             else:
                 wizard.amount = wizard._get_single_document_values().get("amount", 0.0)
 
+    def _get_default_texts(self):
+        """Return the description and external reference the form proposes."""
+        self.ensure_one()
+        if self.request_id:
+            return {
+                "description": self.request_id.description,
+                "external_reference": self.request_id.external_reference,
+            }
+        if self.record_count == 1:
+            return self._document_texts(self._get_records(), self.purpose, self.invoice_ids)
+        return {"description": False, "external_reference": False}
+
     @api.depends("purpose", "invoice_ids", "request_id")
     def _compute_description(self):
         for wizard in self:
-            if wizard.request_id:
-                wizard.description = wizard.request_id.description
-                wizard.external_reference = wizard.request_id.external_reference
-            elif wizard.record_count == 1:
-                values = wizard._document_texts(
-                    wizard._get_records(), wizard.purpose, wizard.invoice_ids
-                )
-                wizard.description = values["description"]
-                wizard.external_reference = values["external_reference"]
-            else:
-                wizard.description = False
-                wizard.external_reference = False
+            wizard.description = wizard._get_default_texts()["description"]
+
+    @api.depends("purpose", "invoice_ids", "request_id")
+    def _compute_external_reference(self):
+        for wizard in self:
+            wizard.external_reference = wizard._get_default_texts()["external_reference"]
 
     @api.depends("partner_id")
-    def _compute_contact(self):
+    def _compute_email(self):
+        for wizard in self:
+            wizard.email = wizard.partner_id.email
+
+    @api.depends("partner_id")
+    def _compute_phone(self):
+        for wizard in self:
+            wizard.phone = wizard.partner_id.mobile or wizard.partner_id.phone
+
+    @api.depends("partner_id", "request_id")
+    def _compute_channel(self):
         for wizard in self:
             partner = wizard.partner_id
-            wizard.email = partner.email
-            wizard.phone = partner.mobile or partner.phone
             if wizard.request_id.channel:
                 wizard.channel = wizard.request_id.channel
             elif partner and not partner.email and (partner.mobile or partner.phone):
