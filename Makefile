@@ -16,7 +16,7 @@ REUSE_DB ?=
 REUSE_FLAG := $(if $(filter 1 yes true,$(REUSE_DB)),--reuse-db)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lint test test-free test-odoo run bench lock clean distclean
+.PHONY: help setup lint test test-free test-odoo run bench lock i18n clean distclean
 
 help:
 	@echo "make run        Odoo 18 on http://localhost:8069 with this addon, payment_demo and"
@@ -31,6 +31,7 @@ help:
 	@echo "                of recreating it; ODOO_TEST_ARGS=\"-k name\" selects tests"
 	@echo "make bench      benchmarks (figures, not tests)"
 	@echo "make lock       recompile tools/requirements.txt from tools/requirements.in"
+	@echo "make i18n       export i18n/payment_request.pot and merge it into fr.po (after make test)"
 	@echo "make clean      remove .test-results/ and caches; make distclean also .venv/, .odoo/"
 	@echo "ODOO_PATH=DIR (a folder holding odoo-bin) and PYTHON=INTERPRETER use an Odoo of"
 	@echo "one's own; ODOO_DISABLE=1 runs the Odoo-free part only."
@@ -61,6 +62,9 @@ lock:
 	cd tools && ../.venv/bin/uv pip compile --universal --python-version 3.11 \
 		--override requirements-overrides.txt --no-header --annotation-style line \
 		requirements.in -o requirements.txt
+
+i18n:
+	$(BOOTSTRAP) -- tools/i18n_export.py
 
 clean:
 	@if [ -f .test-results/odoo-run.pid ] && kill -0 "$$(cat .test-results/odoo-run.pid)" 2>/dev/null; then \
