@@ -373,7 +373,9 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             "company": card_request_sudo.company_id,
             "page_title": request.env._("Save a card"),
         }
-        if card_request_sudo.state == "open":
+        # A third party logged in is told to log out, not shown a form that would refuse them.
+        values["third_party"] = not self._may_save_card(card_request_sudo)
+        if card_request_sudo.state == "open" and not values["third_party"]:
             values.update(self._get_card_request_form_values(card_request_sudo))
         return request.render("payment_request.payment_card_request_page", values)
 

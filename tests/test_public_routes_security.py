@@ -186,6 +186,28 @@ class TestCardRequestSavers(MockEmail, MockSMS, CustomerCardsCommon, HttpCase):
         self.authenticate("pr_portal", "pr_portal")
         self._assert_refused()
 
+    def _page(self):
+        response = self.url_open(self.card_request.get_portal_url())
+        self.assertEqual(response.status_code, 200)
+        return response.text
+
+    def test_the_page_shows_the_form_to_the_customer_and_to_card_staff(self):
+        self.assertIn("o_payment_form", self._page())
+        self.authenticate("pr_card_customer", "pr_card_customer")
+        self.assertIn("o_payment_form", self._page())
+        self.authenticate("pr_card_user", "pr_card_user")
+        page = self._page()
+        self.assertIn("o_payment_form", page)
+        self.assertNotIn("o_payment_card_request_third_party", page)
+
+    def test_the_page_tells_a_third_party_to_log_out_instead_of_a_form(self):
+        for login in ("pr_portal", "pr_salesman"):
+            self.authenticate(login, login)
+            page = self._page()
+            self.assertIn("o_payment_card_request_third_party", page)
+            self.assertIn("log out to save a card", page)
+            self.assertNotIn("o_payment_form", page)
+
     @mute_logger("odoo.http")
     def test_an_employee_without_the_customer_cards_group_cannot_save_a_card(self):
         self.authenticate("pr_salesman", "pr_salesman")
