@@ -60,6 +60,10 @@ WORKFLOW_FIELDS = {
 }
 
 EXPIRY_BATCH_SIZE = 1000
+# How long a pending payment (3-D Secure, a redirect) holds the expiry of its request. Some stay
+# pending for days (bank transfers): past this, the request expires, and a payment confirmed
+# later is booked all the same, as paid late.
+PENDING_PAYMENT_GRACE = timedelta(days=1)
 
 CHANNELS = [("email", "Email"), ("sms", "SMS"), ("both", "Email and SMS")]
 
@@ -1438,12 +1442,24 @@ class PaymentRequest(models.Model):
         :param int batch_size: how many requests to expire in this call
         :return: the number of requests still to expire
         """
-        # A request whose payment is under way (3-D Secure, bank transfer...) waits for its
-        # outcome; a payment confirmed after the expiry is booked all the same (_mark_paid).
+        # A request whose payment is under way (authorized, or pending for less than a day)
+        # waits for its outcome; a payment confirmed after the expiry is booked all the same
+        # (_mark_paid).
+        now = fields.Datetime.now()
         domain = [
             ("state", "=", "open"),
-            ("expiration_date", "<=", fields.Datetime.now()),
-            ("transaction_ids", "not any", [("state", "in", ("pending", "authorized"))]),
+            ("expiration_date", "<=", now),
+            (
+                "transaction_ids",
+                "not any",
+                [
+                    "|",
+                    ("state", "=", "authorized"),
+                    "&",
+                    ("state", "=", "pending"),
+                    ("last_state_change", ">", now - PENDING_PAYMENT_GRACE),
+                ],
+            ),
         ]
         requests = self.search(domain, limit=batch_size, order="expiration_date, id")
         if not requests:

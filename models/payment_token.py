@@ -141,7 +141,9 @@ class PaymentToken(models.Model):
         Stripe cannot detach a card, the error is raised: nothing is deleted.
         """
         self._payment_request_check_not_in_autopay()
-        if not self.env.context.get("payment_request_detached"):
+        # Skipped only for `action_payment_request_delete`, which detached (or was told to
+        # delete anyway) after its own checks: in sudo mode, that no RPC caller has.
+        if not (self.env.su and self.env.context.get("payment_request_detached")):
             self._payment_request_detach()
 
     # === ACTION METHODS === #
@@ -177,7 +179,7 @@ class PaymentToken(models.Model):
                 ) from error
             self._payment_request_log_kept_at_provider()
         with_history = self.sudo().filtered("transaction_ids")
-        (self - with_history).with_context(payment_request_detached=True).unlink()
+        (self - with_history).sudo().with_context(payment_request_detached=True).unlink()
         if with_history:
             # Deletion rights were checked above; the flag is not writable by users.
             with_history.sudo().write({"active": False, "card_deleted": True})

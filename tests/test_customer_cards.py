@@ -89,6 +89,14 @@ class TestStripeCards(LocalStripeCommon, HttpCase):
         self.assertFalse(token.exists())
         self.assertIsNone(self.localstripe.retrieve_payment_method(payment_method_id).customer)
 
+    def test_unlink_over_rpc_cannot_skip_the_detach_with_a_context_key(self):
+        token = self._tokenize_stripe_card()
+        token.sudo().transaction_ids.unlink()
+        payment_method_id = token.stripe_payment_method
+        token.with_user(self.card_user).with_context(payment_request_detached=True).unlink()
+        self.assertFalse(token.exists())
+        self.assertIsNone(self.localstripe.retrieve_payment_method(payment_method_id).customer)
+
     def test_delete_card_with_payments_detaches_and_keeps_it_archived(self):
         token = self._tokenize_stripe_card()
         self.assertTrue(token.sudo().transaction_ids)

@@ -125,6 +125,17 @@ class TestExpiryDuringPayment(PostProcessingCommon):
                     self.env["payment.request"]._cron_expire_requests()
                 self.assertEqual(request.state, "expired")
 
+    def test_payment_pending_for_days_does_not_hold_the_expiry_for_ever(self):
+        # A bank transfer stays pending until the money arrives, maybe never.
+        request = self._open()
+        tx = self._create_tx(request)
+        tx._set_pending()
+        tx.last_state_change = NOW - timedelta(days=2)
+        self._past_due(request)
+        with freeze_time(NOW):
+            self.env["payment.request"]._cron_expire_requests()
+        self.assertEqual(request.state, "expired")
+
     def _assert_paid_late(self, request, tx):
         self.assertEqual(request.state, "paid")
         self.assertTrue(request.paid_late)
