@@ -835,6 +835,7 @@ class PaymentRequest(models.Model):
             raise ValidationError(
                 self.env._("Approve the quotation first: its invoice is paid afterwards.")
             )
+        self._check_invoices_still_due()
         ongoing = (
             self.env["payment.transaction"]
             .sudo()
@@ -853,6 +854,29 @@ class PaymentRequest(models.Model):
                     "paid twice."
                 )
             )
+
+    def _check_invoices_still_due(self):
+        """Refuse to pay invoices that were settled since the request was sent, or that auto-pay
+        is charging: paid by another way (a transfer, a charge of the saved card after a failed
+        one), the request's link would take the money twice.
+
+        :raise ValidationError: with a message for the customer
+        """
+        invoices = self.sudo().invoice_ids
+        if not invoices:
+            return
+        if any(
+            invoice.payment_request_autopay_state in ("charging", "pending") for invoice in invoices
+        ):
+            raise ValidationError(
+                self.env._("Your saved card is being charged for this invoice: nothing to pay.")
+            )
+        if all(
+            invoice.payment_state in ("paid", "in_payment", "reversed")
+            or invoice.currency_id.is_zero(invoice.amount_residual)
+            for invoice in invoices
+        ):
+            raise ValidationError(self.env._("This invoice is already paid: nothing to pay."))
 
     def _get_customer_status(self):
         """Return what the customer's page says of the request.

@@ -3,6 +3,7 @@
 from unittest.mock import patch
 
 from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from .test_payment_request_wizard import RequestSendingCommon
@@ -116,6 +117,17 @@ class TestPostProcessing(PostProcessingCommon):
         self._pay(request)
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertEqual(invoice.amount_residual, 0.0)
+
+    def test_invoice_paid_another_way_cannot_be_paid_again_by_the_link(self):
+        invoice = self._create_invoice(self.customer, 200.0)
+        request = self._open(purpose="invoice", amount=200.0, invoice_ids=[(6, 0, invoice.ids)])
+        # Paid by a transfer (or a charge of the saved card) while the link was out.
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({})._create_payments()
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        with self.assertRaisesRegex(ValidationError, "already paid"):
+            request._check_payable()
 
     def test_invoice_paid_in_part(self):
         invoice = self._create_invoice(self.customer, 200.0)
