@@ -1006,6 +1006,7 @@ class PaymentRequest(models.Model):
         )
         if late_from:
             self._notify_late_payment(transaction, late_from)
+            self._withdraw_replacements()
         if vals["receipt_state"] == "to_send":
             self.env.ref("payment_request.ir_cron_send_payment_request_receipts")._trigger()
 
@@ -1031,6 +1032,19 @@ class PaymentRequest(models.Model):
             )
         self._notify_requester(message)
         self._schedule_payment_check(message, self.user_id)
+
+    def _withdraw_replacements(self):
+        """Withdraw the open requests recreated from this one, now that it was paid late: their
+        links would take the same money a second time."""
+        self.ensure_one()
+        replacements = self.env["payment.request"]
+        request = self.sudo().replaced_by_id
+        while request and request not in replacements:
+            replacements |= request
+            request = request.replaced_by_id
+        replacements._withdraw(
+            self.env._("the request %(name)s it replaced was paid late", name=self.name)
+        )
 
     def _record_duplicate_payment(self, transaction):
         """Record `transaction` as a second payment of the paid request and tell who must act.

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from freezegun import freeze_time
 
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from .common import PaymentRequestCommon
@@ -135,6 +136,22 @@ class TestExpiryDuringPayment(PostProcessingCommon):
         with freeze_time(NOW):
             self.env["payment.request"]._cron_expire_requests()
         self.assertEqual(request.state, "expired")
+
+    def test_payment_confirmed_after_expiry_withdraws_the_recreated_request(self):
+        request = self._open(amount=70.0)
+        tx = self._create_tx(request)
+        tx._set_pending()
+        request.sudo()._expire()
+        request.action_recreate()
+        replacement = request.replaced_by_id
+        replacement.action_open()
+        self.assertEqual(replacement.state, "open")
+        self._pay(request, tx=tx)
+        self.assertEqual(request.state, "paid")
+        self.assertEqual(replacement.state, "cancelled")
+        self.assertEqual(replacement.cancel_reason, "withdrawn")
+        with self.assertRaises(ValidationError):
+            replacement._check_payable()
 
     def _assert_paid_late(self, request, tx):
         self.assertEqual(request.state, "paid")
