@@ -1138,7 +1138,7 @@ class PaymentRequest(models.Model):
             .sudo()
             .search([("payment_request_duplicate_state", "=", "to_refund")], order="id")
         )
-        transactions._payment_request_refund_duplicate()
+        transactions._payment_request_refund_duplicate(commit=True)
 
     def _send_receipt(self):
         """Email the customer their receipt, with the PDF, and keep it in the chatter.

@@ -5,6 +5,8 @@ import logging
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo import modules
+from odoo import tools
 
 _logger = logging.getLogger(__name__)
 
@@ -113,17 +115,33 @@ class PaymentTransaction(models.Model):
             if len(lines) > 1:
                 lines.reconcile()
 
-    def _payment_request_refund_duplicate(self):
+    def _payment_request_refund_duplicate(self, commit=False):
         """Ask the providers to refund these duplicate payments of payment requests.
 
         Each refund runs in its own savepoint: a provider's refusal is recorded on the request
-        and leaves the others to go on.
+        and leaves the others to go on. Only what was not refunded yet is refunded (a refund
+        made meanwhile with Odoo's own Refund button counts). With `commit` (the cron), each
+        refund is committed as soon as the provider accepted it, so that a later failure of
+        the run cannot roll it back and have it sent again.
+
+        :param bool commit: commit after each refund (never in tests)
         """
         for tx in self:
             request = tx.payment_request_id
+            refunded = sum(
+                tx.child_transaction_ids.filtered(
+                    lambda child: (
+                        child.operation == "refund" and child.state not in ("error", "cancel")
+                    )
+                ).mapped("amount")
+            )
+            left = tx.amount + refunded  # refunds are negative amounts
+            if tx.currency_id.compare_amounts(left, 0) <= 0:
+                tx.payment_request_duplicate_state = "refunded"
+                continue
             try:
                 with self.env.cr.savepoint():
-                    tx.sudo()._send_refund_request()
+                    tx.sudo()._send_refund_request(amount_to_refund=left)
             except Exception as error:  # pylint: disable=broad-except
                 _logger.exception("Refund of the duplicate payment %s failed", tx.reference)
                 tx.payment_request_duplicate_state = "error"
@@ -142,6 +160,8 @@ class PaymentTransaction(models.Model):
                     reference=tx.reference,
                 )
             )
+            if commit and not tools.config["test_enable"] and not modules.module.current_test:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _payment_request_handle_autopay_outcome(self):
         """Settle the auto-pay charges that reached a final state.

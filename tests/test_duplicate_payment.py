@@ -104,6 +104,22 @@ class TestDuplicatePayment(PostProcessingCommon):
         with self.assertRaisesRegex(Exception, "no duplicate payment left"):
             request.with_user(self.manager).action_refund_duplicates()
 
+    def test_what_was_refunded_meanwhile_is_not_refunded_again(self):
+        request = self._open(amount=80.0)
+        __, second = self._pay_twice(request)
+        # Refunded in part with Odoo's own Refund button before the manager's click.
+        second.sudo()._send_refund_request(amount_to_refund=30.0)
+        request.with_user(self.manager).action_refund_duplicates()
+        refunds = second.child_transaction_ids.filtered(lambda tx: tx.operation == "refund")
+        self.assertEqual(sorted(refunds.mapped("amount")), [-50.0, -30.0])
+        # Refunded in full: a retry of the cron sends nothing more.
+        second.payment_request_duplicate_state = "to_refund"
+        self.env["payment.request"]._cron_refund_duplicates()
+        self.assertEqual(
+            len(second.child_transaction_ids.filtered(lambda tx: tx.operation == "refund")), 2
+        )
+        self.assertEqual(second.payment_request_duplicate_state, "refunded")
+
     def test_duplicate_refunded_automatically_when_company_says_so(self):
         self.company.payment_request_auto_refund_duplicates = True
         request = self._open(amount=80.0)
