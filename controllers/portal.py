@@ -76,6 +76,15 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             and user.partner_id.commercial_partner_id == partner_sudo.commercial_partner_id
         )
 
+    def _may_use_saved_cards(self, partner_sudo):
+        """Return whether the logged-in user may pay with the saved cards of the partner: their
+        own, or their company's; not those of a colleague of the same company."""
+        user_partner = request.env.user.partner_id
+        return self._is_partner_logged_in(partner_sudo) and partner_sudo in (
+            user_partner,
+            user_partner.commercial_partner_id,
+        )
+
     def _check_payment_params(self, kwargs, providers_sudo, payment_methods_sudo, tokens_sudo):
         """Check what the payment form sent against the options the page offers.
 
@@ -191,7 +200,7 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             request.env["payment.token"]
             .sudo()
             ._get_available_tokens(providers_sudo.ids, partner_sudo.id)
-            if self._is_partner_logged_in(partner_sudo)
+            if self._may_use_saved_cards(partner_sudo)
             else request.env["payment.token"]
         )
         return providers_sudo, payment_methods_sudo, tokens_sudo

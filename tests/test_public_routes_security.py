@@ -57,6 +57,22 @@ class TestSavedCardsOnThePayPage(PayPageCommon):
         self.assertEqual(self._tx().token_id, self.token)
 
     @mute_logger("odoo.http")
+    def test_a_colleague_cannot_pay_with_the_customers_own_card(self):
+        company = self.env["res.partner"].create({"name": "Claire Corp", "is_company": True})
+        self.customer.parent_id = company
+        colleague = self.env["res.partner"].create(
+            {"name": "Colin Colleague", "parent_id": company.id, "email": "colin@example.com"}
+        )
+        user = mail_new_test_user(
+            self.env, login="pr_colleague", groups="base.group_portal", name="Colin Colleague"
+        )
+        user.partner_id = colleague
+        self.authenticate("pr_colleague", "pr_colleague")
+        page = self.url_open(self.request.get_portal_url()).text
+        self.assertNotIn(self.token.payment_details, page)
+        self._assert_refused(self._pay_with_token(), "not available")
+
+    @mute_logger("odoo.http")
     def test_customer_cannot_pay_with_an_archived_card(self):
         self.token.active = False
         self.authenticate("pr_customer", "pr_customer")
