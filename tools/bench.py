@@ -364,7 +364,7 @@ def http_summary(times, figures):
 # === REPORT === #
 
 
-def report(args, prepared, sections):
+def report(args, prepared, sections, raw):
     rows, titles = [], {}
     for title, section_rows in sections:
         titles[len(rows)] = title
@@ -394,6 +394,7 @@ def report(args, prepared, sections):
                 "requests": args.requests,
                 "database": args.db,
                 "prepared": prepared,
+                "raw": raw,
                 "sections": {
                     title: [bench_report.to_json(row) for row in section_rows]
                     for title, section_rows in sections
@@ -417,7 +418,7 @@ def parse_args(argv):
     )
     parser.add_argument("--rounds", type=int, default=50, help="kept HTTP calls of each (50)")
     parser.add_argument("--warmup", type=int, default=5, help="HTTP calls of each first (5)")
-    parser.add_argument("--list-rounds", type=int, default=5, help="runs of each list case (5)")
+    parser.add_argument("--list-rounds", type=int, default=9, help="runs of each list case (9)")
     parser.add_argument(
         "--db", default=BENCH_DB, help=f"database, named *bench* (default {BENCH_DB})"
     )
@@ -461,7 +462,7 @@ def main(argv):
     RESULTS.mkdir(exist_ok=True)
     write_config(CONFIG, odoo_dir, pg, data_dir=RESULTS / "odoo-data")
     say(f"Odoo from {odoo_dir}, PostgreSQL: {pg.origin}, database {args.db}")
-    sections = []
+    sections, raw = [], {}
     try:
         install_database(odoo_dir, pg, args.db, args.fresh, args.update)
         prepared = run_child(odoo_dir, pg, "bench_populate.py", args.db, args.requests, RESULT_MARK)
@@ -471,11 +472,11 @@ def main(argv):
             say(f"Reusing {args.db}: {prepared['total']} requests (--fresh rebuilds it)")
         if "http" not in args.skip:
             say("HTTP: pay page and transaction route against Odoo's")
-            http = run_http(odoo_dir, pg, args.db, prepared, args.rounds, args.warmup)
+            http = raw["http"] = run_http(odoo_dir, pg, args.db, prepared, args.rounds, args.warmup)
             sections.append(("Pay page, logged out, warm (HTTP)", bench_report.http_rows(http)))
         if "lists" not in args.skip:
             say("Backend list: first page of each filter and group-by")
-            lists = backend(odoo_dir, pg, args.db, "lists", args.list_rounds)
+            lists = raw["lists"] = backend(odoo_dir, pg, args.db, "lists", args.list_rounds)
             sections.append(
                 (
                     "Backend list Payment Requests, 80 rows (web_search_read)",
@@ -484,16 +485,18 @@ def main(argv):
             )
         if "bulk" not in args.skip:
             say(f"Bulk send of {', '.join(map(str, BULK_SIZES))} requests (rolled back)")
-            bulk = backend(odoo_dir, pg, args.db, "bulk", ",".join(map(str, BULK_SIZES)))
+            bulk = raw["bulk"] = backend(
+                odoo_dir, pg, args.db, "bulk", ",".join(map(str, BULK_SIZES))
+            )
             sections.append(("Bulk send from the customers' list", bench_report.bulk_rows(bulk)))
         if "cron" not in args.skip:
             say("Expiry cron over every request, made overdue, in a scratch copy")
-            cron = run_cron(odoo_dir, pg, args.db)
+            cron = raw["cron"] = run_cron(odoo_dir, pg, args.db)
             sections.append(("Expiry cron (scratch copy)", bench_report.cron_rows(cron)))
     except BenchError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1
-    report(args, prepared, sections)
+    report(args, prepared, sections, raw)
     return 0
 
 

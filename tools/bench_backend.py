@@ -8,8 +8,8 @@ Usage: ``bench_backend.py CONFIG DATABASE MARK MODE [ARGS...]``; prints ``MARK {
   "Payment Requests"), with the default filter of "My Payment Requests", with each filter of
   the search view alone, and each group-by (``web_read_group``); the anchor is the first page
   of Sales > Orders (``sale.action_orders``, its domain, its list view). Each case runs warm
-  ``ROUNDS`` times, the caches of the records emptied before each run, as admin in the main
-  company; queries counted on the cursor (``sql_log_count``).
+  ``ROUNDS`` times (round-robin over the cases), the caches of the records emptied before
+  each run, as admin in the main company; queries counted on the cursor (``sql_log_count``).
 - ``bulk SIZES``: the wizard "Request a Payment" from the customers' list, on SIZES customers
   (comma-separated), by email and SMS (queued, as the bulk action does); queries and seconds
   of ``create`` + ``action_send``; rolled back after each size.
@@ -62,20 +62,24 @@ def search_view_cases(model, arch, uid):
     return filters, group_bys
 
 
-def timed(env, rounds, call):
-    """Run ``call()`` ``rounds`` times after one warm-up; return (median ms, queries, result)."""
+def timed(env, rounds, plans):
+    """Run each of ``plans`` (label, call) once per round, in turn, after one warm-up round.
+
+    Round-robin, so that a change of the machine's load weighs on every case alike, the anchor
+    included. Return label -> (median ms, queries of the last run, last result).
+    """
     cr = env.cr
-    times = []
-    queries = None
-    result = None
+    times = {label: [] for label, _call in plans}
+    last = {}
     for _number in range(rounds + 1):
-        env.invalidate_all()
-        before = cr.sql_log_count
-        started = time.perf_counter()
-        result = call()
-        times.append((time.perf_counter() - started) * 1000)
-        queries = cr.sql_log_count - before
-    return statistics.median(times[1:]), queries, result
+        for label, call in plans:
+            env.invalidate_all()
+            before = cr.sql_log_count
+            started = time.perf_counter()
+            result = call()
+            times[label].append((time.perf_counter() - started) * 1000)
+            last[label] = (cr.sql_log_count - before, result)
+    return {label: (statistics.median(times[label][1:]), *last[label]) for label, _call in plans}
 
 
 def measure_lists(env, rounds):
@@ -105,14 +109,14 @@ def measure_lists(env, rounds):
     order_views = orders.get_views([(False, "list")])["views"]
     order_spec = specification(orders, order_views["list"]["arch"])
     order_domain = safe_eval(order_action.domain or "[]", {"uid": env.uid})
-    anchor_ms, anchor_queries, found = timed(env, rounds, page(order_domain, orders, order_spec))
-    cases = [("Sales > Orders, first page (anchor)", anchor_ms, anchor_queries, found["length"])]
-    plans = [("no filter (menu Payment Requests)", page([]))]
+    anchor = "Sales > Orders, first page (anchor)"
+    plans = [(anchor, page(order_domain, orders, order_spec))]
+    plans.append(("no filter (menu Payment Requests)", page([])))
     plans.append((f"default: {', '.join(default_filters)}", page(default_domain)))
     plans += [(f"filter {name}", page(domain)) for name, domain in filters.items()]
     plans += [(f"group by {field}", grouped([], field)) for field in group_bys.values()]
-    for label, call in plans:
-        ms, queries, found = timed(env, rounds, call)
+    cases = []
+    for label, (ms, queries, found) in timed(env, rounds, plans).items():
         rows = found["length"] if isinstance(found, dict) and "length" in found else len(found)
         cases.append((label, ms, queries, rows))
     env.cr.rollback()
