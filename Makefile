@@ -29,7 +29,7 @@ help:
 	@echo "make test-free  Odoo-free tests only (tools/tests)"
 	@echo "make test-odoo  Odoo suite only; REUSE_DB=1 upgrades the test database instead"
 	@echo "                of recreating it; ODOO_TEST_ARGS=\"-k name\" selects tests"
-	@echo "make bench      benchmarks (figures, not tests)"
+	@echo "make bench      benchmarks (figures, not tests); BENCH_ARGS=\"--requests N\""
 	@echo "make lock       recompile tools/requirements.txt from tools/requirements.in"
 	@echo "make i18n       export i18n/payment_request.pot and merge it into fr.po (after make test)"
 	@echo "make clean      remove .test-results/ and caches; make distclean also .venv/, .odoo/"
@@ -55,7 +55,7 @@ run:
 	$(BOOTSTRAP) -- tools/run_odoo.py
 
 bench:
-	$(BOOTSTRAP) -- tools/bench.py
+	$(BOOTSTRAP) -- tools/bench.py $(BENCH_ARGS)
 
 lock:
 	$(BOOTSTRAP) --setup-only

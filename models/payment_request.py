@@ -174,6 +174,9 @@ class PaymentRequest(models.Model):
         default="draft",
         readonly=True,
         copy=False,
+        # make bench, 100,000 requests: the first page of each state filter 1.05-1.39x the
+        # Sales > Orders list without it, 0.69-0.85x with it (sale.order.state is indexed too)
+        index=True,
         tracking=True,
         group_expand=True,
     )

@@ -1,44 +1,47 @@
 #!/usr/bin/env python3
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""``make bench``: the pay page against Odoo's ``/payment/pay``, on 10,000 payment requests.
+"""``make bench``: one run, one table of the addon's figures at scale, each against its anchor.
 
 1. A database (``payment_request_bench``, or ``$PAYMENT_REQUEST_BENCH_DB``) with the addon,
-   ``payment_demo`` and demo data is made once, then filled through the ORM up to 10,000
-   payment requests (created in batches of 1,000 and opened with ``action_open()``). Later
-   runs reuse it when it holds them already, after ``-u payment_request`` so that the pay
-   page of this checkout is measured (``--no-update`` skips it); ``--fresh`` rebuilds it.
-2. One Odoo HTTP server (``odoo-bin``, one process, no cron) is started on a free port, and
-   both pages of the same open request are fetched logged out: the pay page
-   (``request.get_portal_url()``) and Odoo's ``/payment/pay`` for the same amount, currency,
-   partner and company, with its access token. After a warm-up, the two are fetched in
-   alternation, ``--rounds`` times each.
-3. Printed: the median and 90th percentile of the time of a GET seen by the client, the
-   median time Odoo spent on it (SQL + Python, from its request log) and the number of SQL
-   queries of each GET, read from the request log: Odoo's werkzeug log line ends with
-   "query_count query_time remaining_time" (``odoo.netsvc.PerfFilter``), which counts every
-   query of the thread serving the request, Odoo's own per-request ones (session, registry
-   check) included: a few more than a test cursor counts. Then the ratios pay page / native.
+   ``payment_demo`` and demo data is made once, then filled up to ``--requests`` payment
+   requests (100,000 by default) by ``tools/bench_populate.py``: SQL bulk inserts with a
+   realistic spread (every state and purpose, 3 companies, requesters, customers, orders,
+   invoices, transactions, delivery statuses) and as many sales orders for the list anchor.
+   Later runs reuse it, after ``-u payment_request`` (``--no-update`` skips it; ``--fresh``
+   rebuilds it).
+2. Backend figures by ``tools/bench_backend.py`` (a child that imports Odoo): the list
+   "Payment Requests" (first page, default filter, each filter and group-by) against Sales >
+   Orders; the bulk send of 50 and 500 requests by email and SMS (rolled back); the expiry
+   cron over every request made open and overdue in a scratch copy of the database
+   (``<db>_scratch``, dropped afterwards).
+3. One Odoo HTTP server (one process, no cron) on a free port: logged out, the pay page GET
+   against Odoo's ``/payment/pay`` for the same amount, currency, partner and company, then the
+   JSON transaction route of the pay page against Odoo's ``/payment/transaction`` for the
+   same payment (payment_demo), in alternation, ``--rounds`` times each after a warm-up.
+   Queries of a request come from Odoo's werkzeug log line ("query_count query_time
+   remaining_time", ``odoo.netsvc.PerfFilter``), Odoo's own per-request ones included.
 
-Every figure is measured in the run. Exits 1 with the reason when Odoo 18 or PostgreSQL is
-absent, the database cannot be made or a page does not answer as expected. Files (Odoo config,
-install and server logs) are in ``.test-results/``.
+Printed: one table (``tools/bench_report.py``), each figure with its ratio to its anchor and
+its target, "OVER" when missed; the same in ``.test-results/bench.json``. Exits 1 with the
+reason when Odoo 18 or PostgreSQL is absent, the database cannot be made or a page does not
+answer as expected. Logs are in ``.test-results/``.
 
-Usage: ``bench.py [--rounds N] [--warmup N] [--requests N] [--db NAME] [--fresh | --no-update]``.
+Usage: ``bench.py [--requests N] [--rounds N] [--warmup N] [--list-rounds N] [--db NAME]
+[--fresh | --no-update] [--skip cron,bulk,lists,http]``.
 """
 
 import argparse
 import json
-import math
 import os
 import re
 import socket
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_report  # noqa: E402
 from odoo_env import ADDON  # noqa: E402
 from odoo_env import RESULTS  # noqa: E402
 from odoo_env import ensure_postgres  # noqa: E402
@@ -51,117 +54,21 @@ from odoo_env import write_config  # noqa: E402
 
 BENCH_DB = os.environ.get("PAYMENT_REQUEST_BENCH_DB", "payment_request_bench")
 MODULES = (ADDON, "payment_demo")
-REQUESTS = 10_000
-BATCH = 1_000
+REQUESTS = 100_000
+BULK_SIZES = (50, 500)
+TOOLS = Path(__file__).resolve().parent
+JSON_RESULTS = RESULTS / "bench.json"
 CONFIG = RESULTS / "odoo-bench.conf"
 INSTALL_LOG = RESULTS / "bench-install.log"
 SERVER_LOG = RESULTS / "bench-server.log"
 RESULT_MARK = "BENCH-RESULT "
 # Odoo's werkzeug request line, then PerfFilter's "query_count query_time remaining_time".
 REQUEST_LINE = re.compile(
-    r' werkzeug: .*"GET (?P<url>\S+) HTTP/[\d.]+" (?P<status>\d{3}) \S+ '
+    r' werkzeug: .*"(?P<method>GET|POST) (?P<url>\S+) HTTP/[\d.]+" (?P<status>\d{3}) \S+ '
     r"(?P<queries>\d+) (?P<query_time>[\d.]+) (?P<remaining>[\d.]+)"
 )
 # Shown by both pages when they offer Odoo's payment form.
 FORM_MARK = "o_payment_form"
-
-# Run in a child Python that imports Odoo: fill the database up to the wanted number of
-# requests, make sure the measured one can be paid, and print both URLs as JSON.
-PREPARE = r"""
-import json
-import sys
-import time
-from datetime import timedelta
-
-import odoo
-from odoo import SUPERUSER_ID
-from odoo import api
-from odoo import fields
-from odoo.tools import config
-from odoo.tools.misc import hmac
-
-conf, db, wanted, batch, mark = sys.argv[1:6]
-wanted, batch = int(wanted), int(batch)
-config.parse_config(["-c", conf, "-d", db, "--log-level=warn"], setup_logging=True)
-registry = odoo.modules.registry.Registry(db)
-# No chatter message nor tracking: a bulk import, not 10,000 users at work.
-context = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
-with registry.cursor() as cr:
-    env = api.Environment(cr, SUPERUSER_ID, context)
-    requests = env["payment.request"]
-    provider = env.ref("payment.payment_provider_demo")
-    if provider.state != "test" or not provider.is_published:
-        provider.write({"state": "test", "is_published": True})
-    before = requests.search_count([])
-    missing = max(wanted - before, 0)
-    if missing:
-        company = env.ref("base.main_company")
-        requester = env.ref("base.user_admin")
-        partners = env["res.partner"].search(
-            [
-                ("user_ids", "=", False),
-                ("type", "=", "contact"),
-                ("email", "!=", False),
-                ("company_id", "in", [False, company.id]),
-            ],
-            order="id",
-            limit=50,
-        )
-        if not partners:
-            sys.exit("no demo customer to ask payments from: was demo data installed?")
-        started = time.monotonic()
-        for first in range(before, before + missing, batch):
-            numbers = range(first, min(first + batch, before + missing))
-            requests.create(
-                [
-                    {
-                        "partner_id": partners[number % len(partners)].id,
-                        "company_id": company.id,
-                        "user_id": requester.id,
-                        "amount": 10 + (number % 997) * 1.25,
-                        "purpose": "free",
-                        "description": f"Benchmark request {number + 1}",
-                    }
-                    for number in numbers
-                ]
-            ).action_open()
-            cr.commit()
-            env.invalidate_all()
-            print(
-                f"==> {numbers[-1] + 1} requests "
-                f"({time.monotonic() - started:.0f}s)",
-                flush=True,
-            )
-    total = requests.search_count([])
-    open_ids = requests.search([("state", "=", "open")], order="id")
-    if not open_ids:
-        sys.exit("the database holds no open payment request")
-    request = open_ids[len(open_ids) // 2]
-    if request.expiration_date <= fields.Datetime.now() + timedelta(hours=1):
-        # Made on an earlier day: keep it payable, or the page would show "has expired".
-        request.write({"expiration_date": fields.Datetime.now() + timedelta(days=1)})
-    cr.commit()
-    values = (request.partner_id.id, request.amount, request.currency_id.id)
-    token = hmac(env(su=True), "generate_access_token", "|".join(map(str, values)))
-    native = (
-        f"/payment/pay?amount={request.amount}&currency_id={request.currency_id.id}"
-        f"&partner_id={request.partner_id.id}&company_id={request.company_id.id}"
-        f"&access_token={token}"
-    )
-    result = {
-        "before": before,
-        "created": missing,
-        "total": total,
-        "open": len(open_ids),
-        "name": request.name,
-        "amount": request.amount,
-        "currency": request.currency_id.name,
-        "partner": request.partner_id.display_name,
-        "ours": request.get_portal_url(),
-        "native": native,
-    }
-    print(mark + json.dumps(result), flush=True)
-"""
 
 
 class BenchError(Exception):
@@ -221,35 +128,29 @@ def install_database(odoo_dir, pg, database, fresh, update):
     say(f"Done in {time.monotonic() - started:.0f}s (log: {INSTALL_LOG})")
 
 
-def prepare(odoo_dir, pg, database, wanted):
-    """Fill the database up to ``wanted`` requests; return what the child reported."""
-    cmd = [sys.executable, "-c", PREPARE, str(CONFIG), database, str(wanted), str(BATCH)]
-    child = subprocess.Popen(
-        [*cmd, RESULT_MARK],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=odoo_env(odoo_dir, pg),
-    )
-    result = None
-    for line in child.stdout:
-        if line.startswith(RESULT_MARK):
-            result = json.loads(line[len(RESULT_MARK) :])
-        else:
-            print(line, end="", flush=True)
-    code = child.wait()
-    if code or result is None:
-        raise BenchError(f"filling the database {database} failed (exit code {code})")
-    return result
-
-
 # === HTTP SERVER === #
 
 
-def free_port():
-    """Return a TCP port of the loopback interface that nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def free_port(ports=None):
+    """Return a TCP port of the loopback interface that nothing listens on.
+
+    ``ports`` (``$PAYMENT_REQUEST_BENCH_PORTS``, e.g. "8180-8199") bounds the choice when
+    several people share the machine; any free port otherwise.
+    """
+    spec = ports or os.environ.get("PAYMENT_REQUEST_BENCH_PORTS", "")
+    if not spec:
+        candidates = [0]
+    else:
+        low, _dash, high = spec.partition("-")
+        candidates = list(range(int(low), int(high or low) + 1))
+    for candidate in candidates:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise BenchError(f"no free port in {spec}")
 
 
 def start_server(odoo_dir, pg, database, port):
@@ -304,128 +205,207 @@ def stop_server(server):
         server.wait()
 
 
-# === MEASURE === #
+# === CHILDREN === #
 
 
-def fetch(session, base, url):
-    """GET ``url`` logged out; return ``(seconds, body)``, or raise unless it answers 200."""
+def run_child(odoo_dir, pg, script, *args, echo=True):
+    """Run ``tools/<script>`` with Odoo importable; return the JSON it printed after the mark."""
+    cmd = [sys.executable, str(TOOLS / script), str(CONFIG), *map(str, args)]
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=odoo_env(odoo_dir, pg))
+    result = None
+    for line in child.stdout:
+        if line.startswith(RESULT_MARK):
+            result = json.loads(line[len(RESULT_MARK) :])
+        elif echo:
+            print(line, end="", flush=True)
+    code = child.wait()
+    if code or result is None:
+        raise BenchError(f"{script} {' '.join(map(str, args[:3]))} failed (exit code {code})")
+    return result
+
+
+def backend(odoo_dir, pg, database, mode, *args):
+    return run_child(odoo_dir, pg, "bench_backend.py", database, RESULT_MARK, mode, *args)
+
+
+def run_cron(odoo_dir, pg, database):
+    """Expire every request of a scratch copy of ``database``; drop the copy afterwards."""
+    scratch = f"{database}_scratch"
+    dropdb = [pg_bin("dropdb") or "dropdb", "--if-exists", "--force", scratch]
+    pg.run(dropdb, capture_output=True)
+    made = pg.run(
+        [pg_bin("createdb") or "createdb", "-T", database, scratch], capture_output=True, text=True
+    )
+    if made.returncode:
+        raise BenchError(f"could not copy {database} to {scratch}: {made.stderr.strip()}")
+    try:
+        return backend(odoo_dir, pg, scratch, "cron")
+    finally:
+        pg.run(dropdb, capture_output=True)
+
+
+# === HTTP === #
+
+
+def call(session, base, method, url, payload):
+    """GET ``url`` or POST ``payload`` to it as JSON-RPC; return ``(seconds, body)``."""
     started = time.perf_counter()
-    response = session.get(base + url, allow_redirects=False, timeout=60)
-    body = response.text
+    if method == "GET":
+        response = session.get(base + url, allow_redirects=False, timeout=60)
+    else:
+        body = {"jsonrpc": "2.0", "method": "call", "id": 1, "params": payload}
+        response = session.post(base + url, json=body, timeout=60)
+    text = response.text
     elapsed = time.perf_counter() - started
     if response.status_code != 200:
-        raise BenchError(f"GET {url.split('?')[0]} answered {response.status_code}")
-    return elapsed, body
+        raise BenchError(f"{method} {url.split('?')[0]} answered {response.status_code}")
+    if method == "POST" and '"error"' in text[:200]:
+        raise BenchError(f"POST {url} answered an error: {text[:500]}")
+    return elapsed, text
 
 
-def measure(base, urls, rounds, warmup):
-    """Fetch each of ``urls`` (name -> URL) in alternation; return name -> list of seconds.
-
-    The first ``warmup`` rounds are not kept. The order alternates every round, so that
-    neither page is always the one fetched right after the other.
-    """
+def measure_http(base, calls, rounds, warmup):
+    """Run each of ``calls`` (name -> (method, url, payload)) in alternation; name -> seconds."""
     import requests
 
     session = requests.Session()  # no login: the public user, as a customer opening a link
-    names = list(urls)
+    names = list(calls)
     times = {name: [] for name in names}
     for number in range(warmup + rounds):
         for name in names if number % 2 == 0 else reversed(names):
-            elapsed, body = fetch(session, base, urls[name])
-            if number == 0 and FORM_MARK not in body:
-                raise BenchError(f"{urls[name].split('?')[0]} shows no payment form")
+            elapsed, body = call(session, base, *calls[name])
+            if number == 0 and calls[name][0] == "GET" and FORM_MARK not in body:
+                raise BenchError(f"{calls[name][1].split('?')[0]} shows no payment form")
             if number >= warmup:
                 times[name].append(elapsed)
     return times
 
 
-def server_figures(urls, rounds, warmup):
-    """Return name -> list of ``(queries, seconds in Odoo)`` of the kept GETs, from the log."""
+def server_figures(calls, rounds, warmup):
+    """Return name -> list of ``(queries, seconds in Odoo)`` of the kept calls, from the log."""
     expected = warmup + rounds
-    figures = {}
     deadline = time.monotonic() + 10
     while True:
         lines = SERVER_LOG.read_text(encoding="utf-8", errors="replace").splitlines()
         matches = [match for line in lines if (match := REQUEST_LINE.search(line))]
-        for name, url in urls.items():
-            figures[name] = [
+        figures = {
+            name: [
                 (int(match["queries"]), float(match["query_time"]) + float(match["remaining"]))
                 for match in matches
-                if match["url"] == url
+                if match["method"] == method and match["url"] == url
             ]
+            for name, (method, url, _payload) in calls.items()
+        }
         if all(len(found) >= expected for found in figures.values()):
             return {name: found[warmup:expected] for name, found in figures.items()}
         if time.monotonic() > deadline:
             counts = ", ".join(f"{name} {len(found)}" for name, found in figures.items())
-            raise BenchError(
-                f"the server log holds fewer request lines than GETs ({counts}, "
-                f"{expected} each expected); see {SERVER_LOG}"
-            )
+            raise BenchError(f"too few request lines in {SERVER_LOG} ({counts}; {expected} each)")
         time.sleep(0.2)
+
+
+def http_calls(prepared):
+    """The four calls: the pay page and Odoo's, their transaction routes, for one payment."""
+    payment = {
+        "provider_id": prepared["provider_id"],
+        "payment_method_id": prepared["payment_method_id"],
+        "token_id": None,
+        "flow": "direct",
+        "tokenization_requested": False,
+        "is_validation": False,
+    }
+    ours = {**payment, "access_token": prepared["access_token"], "amount": prepared["amount"]}
+    native = {
+        **payment,
+        "amount": prepared["amount"],
+        "currency_id": prepared["currency_id"],
+        "partner_id": prepared["partner_id"],
+        "access_token": prepared["native_token"],
+        "landing_route": "/payment/status",
+    }
+    return {
+        "page": ("GET", prepared["ours"], None),
+        "page_native": ("GET", prepared["native"], None),
+        "tx": ("POST", f"/payment_request/{prepared['request_id']}/transaction", ours),
+        "tx_native": ("POST", "/payment/transaction", native),
+    }
+
+
+def run_http(odoo_dir, pg, database, prepared, rounds, warmup):
+    server = None
+    try:
+        port = free_port()
+        server = start_server(odoo_dir, pg, database, port)
+        say(f"Odoo serves {database} on port {port} (pid {server.pid}, log {SERVER_LOG})")
+        calls = http_calls(prepared)
+        base = f"http://127.0.0.1:{port}"
+        pages = {name: calls[name] for name in ("page", "page_native")}
+        times = measure_http(base, pages, rounds, warmup)
+        posts = {name: calls[name] for name in ("tx", "tx_native")}
+        times.update(measure_http(base, posts, rounds, warmup))
+        figures = server_figures(calls, rounds, warmup)
+    finally:
+        if server is not None:
+            stop_server(server)
+    return {name: http_summary(times[name], figures[name]) for name in calls}
+
+
+def http_summary(times, figures):
+    queries = [count for count, _seconds in figures]
+    return {
+        "ms": bench_report.median(times) * 1000,
+        "p90": bench_report.percentile(times, 0.9) * 1000,
+        "server_ms": bench_report.median([seconds for _count, seconds in figures]) * 1000,
+        "queries": bench_report.median(queries),
+        "queries_range": [min(queries), max(queries)],
+    }
 
 
 # === REPORT === #
 
 
-def p90(values):
-    """Return the 90th percentile of ``values`` (nearest rank)."""
-    ordered = sorted(values)
-    return ordered[max(math.ceil(0.9 * len(ordered)) - 1, 0)]
-
-
-def summary(times, figures):
-    """Return the figures of one page: client median and p90, Odoo median, queries."""
-    queries = [count for count, _seconds in figures]
-    return {
-        "median": statistics.median(times) * 1000,
-        "p90": p90(times) * 1000,
-        "server": statistics.median(seconds for _count, seconds in figures) * 1000,
-        "queries": statistics.median(queries),
-        "queries_range": (min(queries), max(queries)),
-    }
-
-
-def report(prepared, database, rounds, warmup, results):
-    """Print the table of both pages and their ratios."""
-    ours, native = results["ours"], results["native"]
-
-    def count(figures):
-        low, high = figures["queries_range"]
-        return f"{low}" if low == high else f"{figures['queries']:g} ({low}-{high})"
-
-    rows = [
-        (f"GET (warm, {rounds} rounds)", "median ms", "p90 ms", "Odoo ms", "queries"),
-        *(
-            (
-                label,
-                f"{figures['median']:.1f}",
-                f"{figures['p90']:.1f}",
-                f"{figures['server']:.1f}",
-                count(figures),
-            )
-            for label, figures in (
-                ("pay page /payment_request", ours),
-                ("native /payment/pay", native),
-            )
-        ),
-        (
-            "ratio (pay page / native)",
-            *(f"{ours[key] / native[key]:.2f}x" for key in ("median", "p90", "server")),
-            f"{ours['queries'] / native['queries']:.2f}x",
-        ),
-    ]
+def report(args, prepared, sections, raw):
+    rows, titles = [], {}
+    for title, section_rows in sections:
+        titles[len(rows)] = title
+        rows.extend(section_rows)
     print()
-    print(f"database {database}: {prepared['total']} payment requests ({prepared['open']} open)")
     print(
-        f"measured: {prepared['name']}, {prepared['amount']:.2f} {prepared['currency']}, "
-        f"{prepared['partner']}; {warmup} warm-up rounds not kept"
+        f"make bench --requests {args.requests}: database {args.db}, {prepared['total']} "
+        f"payment requests {prepared['states']}; "
+        + (
+            f"built in {prepared['build_seconds']:.0f}s"
+            if prepared["built"]
+            else "reused (already built)"
+        )
     )
-    for row in rows:
-        print(f"{row[0]:<27}{row[1]:>10}{row[2]:>9}{row[3]:>10}   {row[4]}")
     print(
-        "ms: a whole GET seen by the client (median, 90th percentile) and the time Odoo spent "
-        "on it (median);\nqueries: SQL queries of the request, from Odoo's werkzeug log"
+        f"pay page: {prepared['name']}, {prepared['amount']:.2f} {prepared['currency']}, "
+        f"{prepared['partner']}; HTTP {args.rounds} rounds after {args.warmup} warm-up"
     )
+    print(bench_report.format_table(rows, titles))
+    over = [row for row in rows if bench_report.verdict(row) == "OVER"]
+    print(f"{len(over)} figure(s) over target" + (":" if over else ""))
+    for row in over:
+        print(f"  {row['what']}: {'; '.join(bench_report.failures(row))}")
+    JSON_RESULTS.write_text(
+        json.dumps(
+            {
+                "requests": args.requests,
+                "database": args.db,
+                "prepared": prepared,
+                "raw": raw,
+                "sections": {
+                    title: [bench_report.to_json(row) for row in section_rows]
+                    for title, section_rows in sections
+                },
+            },
+            indent=2,
+            default=str,
+        ),
+        encoding="utf-8",
+    )
+    print(f"written: {JSON_RESULTS}")
 
 
 # === MAIN === #
@@ -433,11 +413,12 @@ def report(prepared, database, rounds, warmup, results):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=50, help="kept GETs of each page (50)")
-    parser.add_argument("--warmup", type=int, default=5, help="GETs of each page first (5)")
     parser.add_argument(
         "--requests", type=int, default=REQUESTS, help=f"payment requests ({REQUESTS})"
     )
+    parser.add_argument("--rounds", type=int, default=50, help="kept HTTP calls of each (50)")
+    parser.add_argument("--warmup", type=int, default=5, help="HTTP calls of each first (5)")
+    parser.add_argument("--list-rounds", type=int, default=9, help="runs of each list case (9)")
     parser.add_argument(
         "--db", default=BENCH_DB, help=f"database, named *bench* (default {BENCH_DB})"
     )
@@ -448,12 +429,18 @@ def parse_args(argv):
         action="store_false",
         help=f"reuse the database as it is, without -u {ADDON}",
     )
+    parser.add_argument(
+        "--skip", default="", help="comma-separated parts not to measure: http,lists,bulk,cron"
+    )
     args = parser.parse_args(argv)
-    if args.rounds < 1 or args.warmup < 1 or args.requests < 1:
-        parser.error("--rounds, --warmup and --requests must be at least 1")
+    if min(args.rounds, args.warmup, args.requests, args.list_rounds) < 1:
+        parser.error("--rounds, --warmup, --list-rounds and --requests must be at least 1")
+    if args.requests < max(BULK_SIZES):
+        parser.error(f"--requests must be at least {max(BULK_SIZES)}")
     if "bench" not in args.db:
         # It adds thousands of requests: never to the test database or the `make run` one.
         parser.error(f"the database's name must contain 'bench', not {args.db!r}")
+    args.skip = {part.strip() for part in args.skip.split(",") if part.strip()}
     return args
 
 
@@ -475,38 +462,41 @@ def main(argv):
     RESULTS.mkdir(exist_ok=True)
     write_config(CONFIG, odoo_dir, pg, data_dir=RESULTS / "odoo-data")
     say(f"Odoo from {odoo_dir}, PostgreSQL: {pg.origin}, database {args.db}")
-    server = None
+    sections, raw = [], {}
     try:
         install_database(odoo_dir, pg, args.db, args.fresh, args.update)
-        started = time.monotonic()
-        prepared = prepare(odoo_dir, pg, args.db, args.requests)
-        if prepared["created"]:
-            say(
-                f"Filled in {time.monotonic() - started:.0f}s: {prepared['created']} requests "
-                f"created and opened ({prepared['before']} before)"
-            )
+        prepared = run_child(odoo_dir, pg, "bench_populate.py", args.db, args.requests, RESULT_MARK)
+        if prepared["built"]:
+            say(f"Built up to {prepared['total']} requests in {prepared['build_seconds']:.0f}s")
         else:
-            say(
-                f"Reusing the database {args.db}: it already holds {prepared['total']} "
-                f"requests (--fresh rebuilds it)"
+            say(f"Reusing {args.db}: {prepared['total']} requests (--fresh rebuilds it)")
+        if "http" not in args.skip:
+            say("HTTP: pay page and transaction route against Odoo's")
+            http = raw["http"] = run_http(odoo_dir, pg, args.db, prepared, args.rounds, args.warmup)
+            sections.append(("Pay page, logged out, warm (HTTP)", bench_report.http_rows(http)))
+        if "lists" not in args.skip:
+            say("Backend list: first page of each filter and group-by")
+            lists = raw["lists"] = backend(odoo_dir, pg, args.db, "lists", args.list_rounds)
+            sections.append(
+                (
+                    "Backend list Payment Requests, 80 rows (web_search_read)",
+                    bench_report.list_rows(lists),
+                )
             )
-        started = time.monotonic()
-        port = free_port()
-        server = start_server(odoo_dir, pg, args.db, port)
-        say(f"Odoo serves {args.db} on port {port} (pid {server.pid}, log {SERVER_LOG})")
-        urls = {"ours": prepared["ours"], "native": prepared["native"]}
-        times = measure(f"http://127.0.0.1:{port}", urls, args.rounds, args.warmup)
-        figures = server_figures(urls, args.rounds, args.warmup)
-        stop_server(server)
-        say(f"Measured in {time.monotonic() - started:.0f}s (server start included)")
+        if "bulk" not in args.skip:
+            say(f"Bulk send of {', '.join(map(str, BULK_SIZES))} requests (rolled back)")
+            bulk = raw["bulk"] = backend(
+                odoo_dir, pg, args.db, "bulk", ",".join(map(str, BULK_SIZES))
+            )
+            sections.append(("Bulk send from the customers' list", bench_report.bulk_rows(bulk)))
+        if "cron" not in args.skip:
+            say("Expiry cron over every request, made overdue, in a scratch copy")
+            cron = raw["cron"] = run_cron(odoo_dir, pg, args.db)
+            sections.append(("Expiry cron (scratch copy)", bench_report.cron_rows(cron)))
     except BenchError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1
-    finally:
-        if server is not None:
-            stop_server(server)
-    results = {name: summary(times[name], figures[name]) for name in urls}
-    report(prepared, args.db, args.rounds, args.warmup, results)
+    report(args, prepared, sections, raw)
     return 0
 
 

@@ -1,0 +1,211 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Backend figures of ``make bench``, measured in a child Python that imports Odoo.
+
+Usage: ``bench_backend.py CONFIG DATABASE MARK MODE [ARGS...]``; prints ``MARK {json}``.
+
+- ``lists ROUNDS``: the first page (80 rows) of the list "Payment Requests" as the web client
+  asks it (``web_search_read`` with the fields of the list view), with no filter (the menu
+  "Payment Requests"), with the default filter of "My Payment Requests", with each filter of
+  the search view alone, and each group-by (``web_read_group``); the anchor is the first page
+  of Sales > Orders (``sale.action_orders``, its domain, its list view). Each case runs warm
+  ``ROUNDS`` times (round-robin over the cases), the caches of the records emptied before
+  each run, as admin in the main company; queries counted on the cursor (``sql_log_count``).
+- ``bulk SIZES``: the wizard "Request a Payment" from the customers' list, on SIZES customers
+  (comma-separated), by email and SMS (queued, as the bulk action does); queries and seconds
+  of ``create`` + ``action_send``; rolled back after each size.
+- ``cron``: in a scratch copy of the database, every request made open and overdue by one SQL
+  UPDATE, then ``_cron_expire_requests`` called until nothing remains, one commit per batch
+  as the scheduler does; total seconds, batches, queries per batch.
+"""
+
+import json
+import statistics
+import sys
+import time
+
+from lxml import etree
+
+import odoo
+from odoo import SUPERUSER_ID
+from odoo import api
+from odoo.tools import config
+from odoo.tools.safe_eval import safe_eval
+
+LIMIT = 80
+COUNT_LIMIT = 10001
+
+
+def specification(model, arch):
+    """Return the ``web_search_read`` specification of the fields of a list view."""
+    spec = {}
+    for node in etree.fromstring(arch).iter("field"):
+        name = node.get("name")
+        field = model._fields.get(name)
+        if not field or node.getparent().tag != "list":
+            continue
+        spec[name] = {"fields": {"display_name": {}}} if field.relational else {}
+    return spec
+
+
+def search_view_cases(model, arch, uid):
+    """Return ``(filters, group_bys)`` of a search view: name -> domain, name -> field."""
+    filters, group_bys = {}, {}
+    evaluation = {"uid": uid, "context_today": __import__("datetime").date.today}
+    for node in etree.fromstring(arch).iter("filter"):
+        name = node.get("name")
+        if node.get("domain"):
+            filters[name] = safe_eval(node.get("domain"), evaluation)
+        elif node.get("context"):
+            group_by = safe_eval(node.get("context"), evaluation).get("group_by")
+            if group_by:
+                group_bys[name] = group_by
+    return filters, group_bys
+
+
+def timed(env, rounds, plans):
+    """Run each of ``plans`` (label, call) once per round, in turn, after one warm-up round.
+
+    Round-robin, so that a change of the machine's load weighs on every case alike, the anchor
+    included. Return label -> (median ms, queries of the last run, last result).
+    """
+    cr = env.cr
+    times = {label: [] for label, _call in plans}
+    last = {}
+    for _number in range(rounds + 1):
+        for label, call in plans:
+            env.invalidate_all()
+            before = cr.sql_log_count
+            started = time.perf_counter()
+            result = call()
+            times[label].append((time.perf_counter() - started) * 1000)
+            last[label] = (cr.sql_log_count - before, result)
+    return {label: (statistics.median(times[label][1:]), *last[label]) for label, _call in plans}
+
+
+def measure_lists(env, rounds):
+    requests = env["payment.request"]
+    views = requests.get_views([(False, "list"), (False, "search")])["views"]
+    spec = specification(requests, views["list"]["arch"])
+    filters, group_bys = search_view_cases(requests, views["search"]["arch"], env.uid)
+    action_my = env.ref("payment_request.payment_request_action_my")
+    default_filters = [
+        key.removeprefix("search_default_")
+        for key in safe_eval(action_my.context or "{}", {"uid": env.uid})
+        if key.startswith("search_default_")
+    ]
+    default_domain = [term for name in default_filters for term in filters[name]]
+
+    def page(domain, model=requests, fields=spec):
+        return lambda: model.web_search_read(
+            domain, fields, offset=0, limit=LIMIT, count_limit=COUNT_LIMIT
+        )
+
+    def grouped(domain, group_by):
+        aggregates = ["amount:sum"] if "amount" in spec else []
+        return lambda: requests.web_read_group(domain, aggregates, [group_by], limit=LIMIT)
+
+    orders = env["sale.order"]
+    order_action = env.ref("sale.action_orders")
+    order_views = orders.get_views([(False, "list")])["views"]
+    order_spec = specification(orders, order_views["list"]["arch"])
+    order_domain = safe_eval(order_action.domain or "[]", {"uid": env.uid})
+    anchor = "Sales > Orders, first page (anchor)"
+    plans = [(anchor, page(order_domain, orders, order_spec))]
+    plans.append(("no filter (menu Payment Requests)", page([])))
+    plans.append((f"default: {', '.join(default_filters)}", page(default_domain)))
+    plans += [(f"filter {name}", page(domain)) for name, domain in filters.items()]
+    plans += [(f"group by {field}", grouped([], field)) for field in group_bys.values()]
+    cases = []
+    for label, (ms, queries, found) in timed(env, rounds, plans).items():
+        rows = found["length"] if isinstance(found, dict) and "length" in found else len(found)
+        cases.append((label, ms, queries, rows))
+    env.cr.rollback()
+    return {
+        "fields": sorted(spec),
+        "order_fields": sorted(order_spec),
+        "orders": orders.search_count([]),
+        "cases": cases,
+    }
+
+
+def measure_bulk(env, sizes):
+    customers = env["res.partner"].search([("ref", "=like", "BENCH-%")], order="id")
+    results = []
+    for size in sizes:
+        partners = customers[:size]
+        if len(partners) < size:
+            sys.exit(f"only {len(partners)} bench customers for a bulk send of {size}")
+        env.invalidate_all()
+        context = {"active_model": "res.partner", "active_ids": partners.ids}
+        Wizard = env["payment.request.wizard"].with_context(**context)
+        before_requests = env["payment.request"].search_count([])
+        before = env.cr.sql_log_count
+        started = time.perf_counter()
+        wizard = Wizard.create({"purpose": "free", "amount": 25.0, "channel": "both"})
+        wizard.action_send()
+        env.flush_all()
+        seconds = time.perf_counter() - started
+        queries = env.cr.sql_log_count - before
+        created = env["payment.request"].search_count([]) - before_requests
+        env.cr.rollback()
+        results.append({"size": size, "created": created, "queries": queries, "seconds": seconds})
+    return results
+
+
+def measure_cron(env):
+    cr = env.cr
+    cr.execute(
+        "UPDATE payment_request SET state = 'open', "
+        "expiration_date = (now() at time zone 'utc') - interval '1 day'"
+    )
+    overdue = cr.rowcount
+    cr.commit()
+    requests = env["payment.request"]
+    batches = []
+    started = time.perf_counter()
+    while True:
+        env.invalidate_all()
+        before = cr.sql_log_count
+        batch_started = time.perf_counter()
+        remaining = requests._cron_expire_requests()
+        cr.commit()
+        batches.append((cr.sql_log_count - before, time.perf_counter() - batch_started))
+        if not remaining or len(batches) > overdue:
+            break
+    total = time.perf_counter() - started
+    cr.execute("SELECT COUNT(*) FROM payment_request WHERE state = 'open'")
+    left = cr.fetchone()[0]
+    return {
+        "overdue": overdue,
+        "left_open": left,
+        "seconds": total,
+        "batches": len(batches),
+        "queries_per_batch": [queries for queries, _seconds in batches],
+        "seconds_per_batch": [seconds for _queries, seconds in batches],
+    }
+
+
+def main():
+    conf, db, mark, mode, *args = sys.argv[1:]
+    config.parse_config(["-c", conf, "-d", db, "--log-level=warn"], setup_logging=True)
+    registry = odoo.modules.registry.Registry(db)
+    with registry.cursor() as cr:
+        if mode == "cron":
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            result = measure_cron(env)
+        else:
+            admin = api.Environment(cr, SUPERUSER_ID, {}).ref("base.user_admin")
+            company = admin.company_id
+            context = {"lang": "en_US", "tz": "UTC", "allowed_company_ids": [company.id]}
+            env = api.Environment(cr, admin.id, context)
+            if mode == "lists":
+                result = measure_lists(env, int(args[0]))
+            elif mode == "bulk":
+                result = measure_bulk(env, [int(size) for size in args[0].split(",")])
+            else:
+                sys.exit(f"unknown mode {mode}")
+    print(mark + json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

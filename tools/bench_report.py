@@ -1,0 +1,289 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Pure helpers of ``make bench``: percentiles, ratios to an anchor, targets and the table.
+
+No Odoo here: ``tools/tests/test_bench_report.py`` checks them without a database.
+
+A row of the table is a dict: ``what`` (its label), ``ms`` and ``p90`` (milliseconds or None),
+``queries`` (a number or None), ``anchor_ms``, ``anchor_p90`` and ``anchor_queries`` (the same
+figures of what it is compared with, or None), ``target`` (a :class:`Target` or None) and
+``note`` (free text: a total in seconds, batches...). :func:`verdict` says whether the row
+meets its target; :func:`format_table` prints them all. ``http_rows``, ``list_rows``,
+``bulk_rows`` and ``cron_rows`` turn what each part of the bench measured into rows.
+"""
+
+import math
+from dataclasses import dataclass
+
+
+def percentile(values, fraction):
+    """Return the ``fraction`` percentile of ``values`` (nearest rank); None when empty."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    return ordered[max(math.ceil(fraction * len(ordered)) - 1, 0)]
+
+
+def median(values):
+    """Return the median of ``values``; None when empty."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def ratio(value, anchor):
+    """Return ``value / anchor``, or None when either is missing or the anchor is zero."""
+    if value is None or anchor is None or anchor == 0:
+        return None
+    return value / anchor
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a row must meet: a time ratio to its anchor, extra queries over it, a ceiling.
+
+    Every bound is optional: ``max_ratio`` applies to the median and the p90 (when the row has
+    both and its anchor too), ``max_extra_queries`` to ``queries - anchor_queries``,
+    ``max_ms`` to the median, ``max_queries`` to the queries of the row itself.
+    """
+
+    max_ratio: float = None
+    max_extra_queries: int = None
+    max_ms: float = None
+    max_queries: float = None
+
+    def describe(self):
+        parts = []
+        if self.max_ratio is not None:
+            parts.append(f"<={self.max_ratio:.2f}x")
+        if self.max_extra_queries is not None:
+            parts.append(f"q<=+{self.max_extra_queries}")
+        if self.max_ms is not None:
+            parts.append(f"<={self.max_ms:g}ms")
+        if self.max_queries is not None:
+            parts.append(f"q<={self.max_queries:g}")
+        return " ".join(parts)
+
+
+def failures(row):
+    """Return the reasons why ``row`` misses its target (an empty list when it meets it)."""
+    target = row.get("target")
+    if target is None:
+        return []
+    reasons = []
+    if target.max_ratio is not None:
+        for key in ("ms", "p90"):
+            value = ratio(row.get(key), row.get(f"anchor_{key}"))
+            if value is not None and value > target.max_ratio:
+                reasons.append(f"{key} {value:.2f}x > {target.max_ratio:.2f}x")
+    if target.max_extra_queries is not None:
+        queries, anchor = row.get("queries"), row.get("anchor_queries")
+        if queries is not None and anchor is not None:
+            extra = queries - anchor
+            if extra > target.max_extra_queries:
+                reasons.append(f"queries +{extra:g} > +{target.max_extra_queries}")
+    if target.max_ms is not None and row.get("ms") is not None and row["ms"] > target.max_ms:
+        reasons.append(f"{row['ms']:.1f} ms > {target.max_ms:g} ms")
+    if (
+        target.max_queries is not None
+        and row.get("queries") is not None
+        and row["queries"] > target.max_queries
+    ):
+        reasons.append(f"queries {row['queries']:g} > {target.max_queries:g}")
+    return reasons
+
+
+def verdict(row):
+    """Return "ok", "OVER" or "" (no target) for ``row``."""
+    if row.get("target") is None:
+        return ""
+    return "OVER" if failures(row) else "ok"
+
+
+def _number(value, digits=1):
+    if value is None:
+        return "-"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.{digits}f}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _times(value, anchor):
+    found = ratio(value, anchor)
+    return "-" if found is None else f"{found:.2f}x"
+
+
+COLUMNS = (
+    ("what", "<"),
+    ("ms", ">"),
+    ("p90", ">"),
+    ("anchor ms", ">"),
+    ("ratio", ">"),
+    ("p90 ratio", ">"),
+    ("queries", ">"),
+    ("anchor q", ">"),
+    ("target", "<"),
+    ("", "<"),
+    ("note", "<"),
+)
+
+
+def table_cells(row):
+    """Return the printed cells of ``row``, in the order of :data:`COLUMNS`."""
+    target = row.get("target")
+    return (
+        row["what"],
+        _number(row.get("ms")),
+        _number(row.get("p90")),
+        _number(row.get("anchor_ms")),
+        _times(row.get("ms"), row.get("anchor_ms")),
+        _times(row.get("p90"), row.get("anchor_p90")),
+        _number(row.get("queries")),
+        _number(row.get("anchor_queries")),
+        target.describe() if target else "",
+        verdict(row),
+        row.get("note", ""),
+    )
+
+
+def format_table(rows, sections=None):
+    """Return the table of ``rows`` as text: a header, a rule, one line per row.
+
+    ``sections`` maps the index of a row to a title printed on its own line before it.
+    """
+    cells = [tuple(name for name, _align in COLUMNS)] + [table_cells(row) for row in rows]
+    widths = [max(len(line[index]) for line in cells) for index in range(len(COLUMNS))]
+
+    def line(values):
+        parts = [
+            f"{value:{align}{width}}"
+            for value, (_name, align), width in zip(values, COLUMNS, widths, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    out = [line(cells[0]), "-" * len(line(cells[0]))]
+    for index, values in enumerate(cells[1:]):
+        if sections and index in sections:
+            out.append(f"[{sections[index]}]")
+        out.append(line(values))
+    return "\n".join(out)
+
+
+def to_json(row):
+    """Return ``row`` as plain JSON values, with its ratios, verdict and failures."""
+    target = row.get("target")
+    data = {key: value for key, value in row.items() if key != "target"}
+    data["ratio"] = ratio(row.get("ms"), row.get("anchor_ms"))
+    data["p90_ratio"] = ratio(row.get("p90"), row.get("anchor_p90"))
+    data["target"] = target.describe() if target else None
+    data["verdict"] = verdict(row) or None
+    data["failures"] = failures(row)
+    return data
+
+
+def linear_fit(points):
+    """Return ``(fixed, per_unit)`` of the least-squares line through ``(size, value)`` points.
+
+    With the queries of a bulk send of 50 and of 500 requests, ``per_unit`` is what each more
+    request costs and ``fixed`` what the action costs whatever its size. One point (or points
+    of one size) gives ``(0, value / size)``.
+    """
+    sizes = [size for size, _value in points]
+    values = [value for _size, value in points]
+    mean_size = sum(sizes) / len(sizes)
+    mean_value = sum(values) / len(values)
+    spread = sum((size - mean_size) ** 2 for size in sizes)
+    if not spread:
+        return 0.0, mean_value / mean_size if mean_size else 0.0
+    slope = sum((size - mean_size) * (value - mean_value) for size, value in points) / spread
+    return mean_value - slope * mean_size, slope
+
+
+# === ROWS OF EACH PART === #
+
+
+def http_rows(http):
+    rows = []
+    for name, label, target in (
+        ("page", "pay page GET vs /payment/pay", Target(max_ratio=1.10, max_extra_queries=3)),
+        ("tx", "pay page transaction vs /payment/transaction", Target(1.15, 5)),
+    ):
+        ours, native = http[name], http[f"{name}_native"]
+        low, high = ours["queries_range"]
+        rows.append(
+            {
+                "what": label,
+                "ms": ours["ms"],
+                "p90": ours["p90"],
+                "anchor_ms": native["ms"],
+                "anchor_p90": native["p90"],
+                "queries": ours["queries"],
+                "anchor_queries": native["queries"],
+                "target": target,
+                "note": f"Odoo-side {ours['server_ms']:.1f} vs {native['server_ms']:.1f} ms; "
+                f"queries {low}-{high}",
+            }
+        )
+    return rows
+
+
+def cron_rows(cron):
+    per_batch = cron["queries_per_batch"]
+    return [
+        {
+            "what": f"expiry cron, {cron['overdue']} overdue (total)",
+            "ms": cron["seconds"] * 1000,
+            "queries": max(per_batch),
+            "target": Target(max_ms=60_000),
+            "note": f"{cron['batches']} batches of <=1000, committed; queries/batch "
+            f"{min(per_batch)}-{max(per_batch)} (median {median(per_batch):g}); "
+            f"{median(cron['seconds_per_batch']):.2f} s/batch; "
+            f"{cron['left_open']} left open",
+        }
+    ]
+
+
+def list_rows(lists):
+    anchor_label, anchor_ms, anchor_queries, anchor_rows = lists["cases"][0]
+    rows = [
+        {
+            "what": anchor_label,
+            "ms": anchor_ms,
+            "queries": anchor_queries,
+            "note": f"{lists['orders']} orders, {anchor_rows} counted (limit 10001)",
+        }
+    ]
+    for label, ms, queries, found in lists["cases"][1:]:
+        rows.append(
+            {
+                "what": label,
+                "ms": ms,
+                "anchor_ms": anchor_ms,
+                "queries": queries,
+                "anchor_queries": anchor_queries,
+                "target": Target(max_ratio=1.2, max_ms=200),
+                "note": f"{found} {'groups' if label.startswith('group') else 'rows'}",
+            }
+        )
+    return rows
+
+
+def bulk_rows(bulk):
+    fixed, per_request = linear_fit([(run["size"], run["queries"]) for run in bulk])
+    rows = []
+    for run in bulk:
+        rows.append(
+            {
+                "what": f"bulk send {run['size']} (email + SMS, queued)",
+                "ms": run["seconds"] * 1000 / run["size"],
+                "queries": run["queries"] / run["size"],
+                "target": Target(max_queries=15),
+                "note": f"ms and queries per request; {run['queries']} queries, "
+                f"{run['seconds']:.1f} s, {run['created']} created; "
+                f"fit {fixed:.0f} + {per_request:.2f}/request",
+            }
+        )
+    return rows
