@@ -542,7 +542,7 @@ class TestAutopayReview(CustomerCardsCommon, AutopayCommon):
                 raise requests.exceptions.ConnectionError("refused")
             except requests.exceptions.ConnectionError:
                 # As Odoo's Stripe module does: the connection error is the context only.
-                raise ValidationError("Stripe: no connection to the API.")  # noqa: B904
+                raise ValidationError(tx.env._("Stripe: no connection to the API."))  # noqa: B904
 
         with (
             patch.object(PaymentTransaction, "_send_payment_request", unreachable),
