@@ -3,6 +3,7 @@
 import logging
 
 import requests
+import stripe
 from markupsafe import Markup
 
 from odoo import Command
@@ -33,6 +34,16 @@ AUTOPAY_STATES = [
 ]
 # Invoices one run of the auto-pay cron charges; it triggers itself again for the others.
 AUTOPAY_CRON_BATCH = 50
+# Hours after its first sending during which a draft auto-pay transaction is sent again under the
+# same idempotency key. Stripe keeps its keys about 24 hours: later, a resend could make a second
+# PaymentIntent if the first one went through.
+AUTOPAY_RESEND_HOURS = 20
+# Errors of a request that leave the outcome of a charge unknown (it may have been made).
+AUTOPAY_UNREACHABLE_ERRORS = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    stripe.APIConnectionError,
+)
 
 
 class AccountMove(models.Model):
@@ -177,7 +188,10 @@ class AccountMove(models.Model):
                         with self.env.cr.savepoint():
                             invoice._payment_request_autopay_send(tx)
                     except (UserError, ValidationError, requests.exceptions.RequestException) as e:
-                        invoice._payment_request_autopay_unreachable(tx, e)
+                        if invoice._payment_request_autopay_is_unreachable(e):
+                            invoice._payment_request_autopay_unreachable(tx, e)
+                        else:
+                            invoice._payment_request_autopay_refused(tx, e)
                     self._payment_request_autopay_commit()
             except Exception:
                 # Unknown outcome: the invoice stays scheduled and its transaction, if any, is
@@ -232,33 +246,117 @@ class AccountMove(models.Model):
             return transactions
         invoice_txs = self.sudo().transaction_ids.filtered("payment_request_autopay_order_id")
         in_flight = invoice_txs.filtered(lambda tx: tx.state == "draft")[:1]
-        if in_flight:
-            return in_flight
-        if invoice_txs.filtered(lambda tx: tx.state in ("pending", "authorized")):
+        if not in_flight and invoice_txs.filtered(lambda tx: tx.state in ("pending", "authorized")):
             # Its provider settles it; the outcome comes by notification.
             self.sudo().payment_request_autopay_state = "pending"
             return transactions
-        invoice_txs = self.sudo().transaction_ids
+        other_txs = self.sudo().transaction_ids - in_flight
         order = self._payment_request_get_autopay_order()
         if (
             not order
             or self.state != "posted"
             or self.payment_state not in ("not_paid", "partial")
             or self.currency_id.is_zero(self.amount_residual)
-            or invoice_txs.filtered(lambda tx: tx.state in BLOCKING_TX_STATES)
+            or other_txs.filtered(lambda tx: tx.state in BLOCKING_TX_STATES)
         ):
+            if in_flight:
+                self._payment_request_autopay_cancel(
+                    in_flight,
+                    self.env._(
+                        "the invoice is no longer to be charged (paid, cancelled or auto-pay "
+                        "turned off)"
+                    ),
+                )
             self.sudo().payment_request_autopay_state = False
             return transactions
-        token = order.payment_request_token_id
-        if not token.active or token.is_expired:
-            self._payment_request_autopay_failed(
-                order,
-                transactions,
-                self.env._("the card %(card)s is deactivated or expired", card=token.display_name),
+        token = in_flight.token_id if in_flight else order.payment_request_token_id
+        if not token.active or token.is_expired or token != order.payment_request_token_id:
+            reason = self.env._(
+                "the card %(card)s is deactivated, expired or no longer the order's card",
+                card=token.display_name,
             )
+            if in_flight:
+                self._payment_request_autopay_cancel(in_flight, reason)
+            self._payment_request_autopay_failed(order, in_flight, reason)
             return transactions
+        if in_flight:
+            sent_since = fields.Datetime.now() - in_flight.create_date
+            if sent_since.total_seconds() > AUTOPAY_RESEND_HOURS * 3600:
+                self._payment_request_autopay_too_old(in_flight)
+                return transactions
+            return in_flight
         self.sudo().payment_request_autopay_state = "charging"
         return transactions.create(self._payment_request_autopay_tx_values(token, order))
+
+    def _payment_request_autopay_cancel(self, tx, reason):
+        """Cancel the draft auto-pay transaction left by an earlier run, without charging.
+
+        The transaction is marked post-processed: its cancellation is no refused charge (no
+        pause of the auto-pay, no payment request). The staff is told to check the provider,
+        as the interrupted sending may have reached it.
+
+        :param payment.transaction tx: the draft transaction
+        :param str reason: why it is not sent again
+        """
+        self.ensure_one()
+        tx._set_canceled(state_message=reason)
+        tx.is_post_processed = True
+        self.message_post(
+            body=self.env._(
+                "Auto-pay: the interrupted charge %(reference)s is not sent again (%(reason)s). "
+                "Check the charge at %(provider)s before charging again.",
+                reference=tx.reference,
+                reason=reason,
+                provider=tx.provider_id.name,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def _payment_request_autopay_too_old(self, tx):
+        """Stop resending a draft transaction whose idempotency key the provider may have lost.
+
+        :param payment.transaction tx: the draft transaction first sent too long ago
+        """
+        self.ensure_one()
+        reason = self.env._(
+            "first sent more than %(hours)s hours ago, its outcome is unknown",
+            hours=AUTOPAY_RESEND_HOURS,
+        )
+        self._payment_request_autopay_cancel(tx, reason)
+        self.sudo().payment_request_autopay_state = "failed"
+
+    def _payment_request_autopay_is_unreachable(self, error):
+        """Tell whether the error of a sending leaves its outcome unknown (provider out of reach).
+
+        Odoo's Stripe module and this addon's provider code raise a ValidationError from the
+        connection error: the chain of causes is followed.
+
+        :param Exception error: what the sending raised
+        :rtype: bool
+        """
+        seen = set()
+        while error is not None and id(error) not in seen:
+            if isinstance(error, AUTOPAY_UNREACHABLE_ERRORS):
+                return True
+            seen.add(id(error))
+            error = error.__cause__ or error.__context__
+        return False
+
+    def _payment_request_autopay_refused(self, tx, error):
+        """Fail the transaction whose sending the provider (or Odoo) refused: the usual failure
+        path runs (auto-pay paused, payment request sent).
+
+        :param payment.transaction tx: the draft transaction
+        :param Exception error: what the sending raised
+        """
+        self.ensure_one()
+        _logger.warning(
+            "Auto-pay of %s (transaction %s) refused: %s", self.name, tx.reference, error
+        )
+        message = error.args[0] if error.args else str(error)
+        tx.invalidate_recordset()
+        tx._set_error(str(message))
+        tx._post_process()
 
     def _payment_request_autopay_unreachable(self, tx, error):
         """Tell the staff on the invoice that the provider could not be asked to charge the card.
@@ -274,6 +372,9 @@ class AccountMove(models.Model):
             "Auto-pay of %s (transaction %s) failed: %s", self.name, tx.reference, error
         )
         message = error.args[0] if isinstance(error, UserError) else self.env._("no answer in time")
+        if tx.state_message:
+            return  # Told at the first failure; not on every run.
+        tx.state_message = message
         self.message_post(
             body=self.env._(
                 "Auto-pay: %(provider)s could not be reached to charge the card (%(message)s). "
@@ -296,6 +397,18 @@ class AccountMove(models.Model):
         :param payment.transaction tx: the draft transaction to send
         """
         self.ensure_one()
+        # The invoice's lock was released by the commit of the transaction: the transaction's
+        # own lock, held until the outcome is committed, keeps two runs from sending it at once.
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM payment_transaction WHERE id = %s AND state = 'draft' "
+                "FOR UPDATE SKIP LOCKED",
+                tx.id,
+            )
+        )
+        if not self.env.cr.fetchone():
+            return  # Another run is sending it, or has settled it.
+        tx.invalidate_recordset()
         tx._send_payment_request()
         if tx.state == "draft":
             # The provider asks for the customer's action (3-D Secure): impossible off-session.

@@ -8,6 +8,7 @@ import stripe
 
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -401,3 +402,153 @@ class TestAutopayStripe(LocalStripeCommon, AutopayCommon):
         self.assertEqual(len(self._payment_intents()), intents_before + 1, "charged once")
         keys = self.stripe_requests.idempotency_keys[-2:]
         self.assertEqual(len(set(keys)), 1, "both sendings carried the same idempotency key")
+
+
+@tagged("post_install", "-at_install")
+class TestAutopayReview(CustomerCardsCommon, AutopayCommon):
+    """A draft charge left by an earlier run: checked again, not resent too late or twice."""
+
+    def _leave_draft_charge(self):
+        """Post an auto-pay invoice whose charge the provider did not answer: a draft is left."""
+        order = self._create_order(self._create_demo_token(), autopay=True)
+        invoice = order._create_invoices()
+        with self.mock_gateways():
+            invoice.action_post()
+        with (
+            patch.object(
+                PaymentTransaction, "_send_payment_request", side_effect=requests.Timeout("slow")
+            ),
+            mute_logger("odoo.addons.payment_request.models.account_move"),
+        ):
+            self._run_autopay_cron()
+        tx = self._autopay_txs(invoice)
+        self.assertRecordValues(tx, [{"state": "draft"}])
+        self.assertEqual(invoice.payment_request_autopay_state, "charging")
+        return order, invoice, tx
+
+    def _assert_not_sent(self, invoice):
+        with patch.object(PaymentTransaction, "_send_payment_request") as send:
+            self._run_autopay_cron()
+        send.assert_not_called()
+
+    def test_draft_charge_of_an_invoice_paid_meanwhile_is_cancelled(self):
+        order, invoice, tx = self._leave_draft_charge()
+        invoice.sudo().button_draft()
+        invoice.sudo().button_cancel()
+        invoice.sudo().payment_request_autopay_state = "charging"
+        self._assert_not_sent(invoice)
+        self.assertEqual(tx.state, "cancel")
+        self.assertFalse(invoice.payment_request_autopay_state)
+        self.assertIn("Check the charge", invoice.message_ids[:1].body)
+        self.assertEqual(order.payment_request_autopay_state, "on")
+
+    def test_draft_charge_after_autopay_turned_off_is_cancelled(self):
+        order, invoice, tx = self._leave_draft_charge()
+        order.sudo().payment_request_autopay_state = "off"
+        invoice.invalidate_recordset()
+        self._assert_not_sent(invoice)
+        self.assertEqual(tx.state, "cancel")
+        self.assertFalse(invoice.payment_request_autopay_state)
+
+    def test_draft_charge_on_an_archived_card_is_cancelled(self):
+        order, invoice, tx = self._leave_draft_charge()
+        tx.token_id.sudo().active = False  # Pauses the order's auto-pay.
+        self._assert_not_sent(invoice)
+        self.assertEqual(tx.state, "cancel")
+        self.assertFalse(invoice.payment_request_autopay_state)
+        self.assertEqual(order.payment_request_autopay_state, "paused")
+
+    def test_draft_charge_on_an_expired_card_is_cancelled(self):
+        order, invoice, tx = self._leave_draft_charge()
+        tx.token_id.sudo().write({"card_exp_month": 1, "card_exp_year": 2001})
+        self.assertTrue(tx.token_id.is_expired)
+        self._assert_not_sent(invoice)
+        self.assertEqual(tx.state, "cancel")
+        self.assertEqual(invoice.payment_request_autopay_state, "failed")
+        self.assertChargeFailed(order, invoice, "expired")
+
+    def test_draft_charge_first_sent_over_20_hours_ago_is_not_resent(self):
+        order, invoice, tx = self._leave_draft_charge()
+        self.env.cr.execute(
+            "UPDATE payment_transaction SET create_date = now() - interval '21 hours' "
+            "WHERE id = %s",
+            [tx.id],
+        )
+        tx.invalidate_recordset()
+        self._assert_not_sent(invoice)
+        self.assertEqual(tx.state, "cancel")
+        self.assertEqual(invoice.payment_request_autopay_state, "failed")
+        self.assertIn("Check the charge", invoice.message_ids[:1].body)
+        self._assert_not_sent(invoice)
+
+    def test_retry_note_posted_on_the_first_failure_only(self):
+        order, invoice, tx = self._leave_draft_charge()
+        with (
+            patch.object(
+                PaymentTransaction, "_send_payment_request", side_effect=requests.Timeout("slow")
+            ),
+            mute_logger("odoo.addons.payment_request.models.account_move"),
+        ):
+            self._run_autopay_cron()
+            self._run_autopay_cron()
+        notes = invoice.message_ids.filtered(lambda m: "will be retried" in (m.body or ""))
+        self.assertEqual(len(notes), 1)
+        self.assertEqual(tx.state, "draft")
+
+    def test_transaction_settled_by_another_run_is_not_sent_again(self):
+        order, invoice, tx = self._leave_draft_charge()
+        prepare = type(invoice)._payment_request_autopay_prepare
+
+        def prepare_then_other_run_sends(move):
+            result = prepare(move)
+            # Another run sent it meanwhile (the ORM cache of this run still says draft).
+            self.env.cr.execute(
+                "UPDATE payment_transaction SET state = 'pending' WHERE id = %s", [tx.id]
+            )
+            return result
+
+        with patch.object(
+            type(invoice), "_payment_request_autopay_prepare", prepare_then_other_run_sends
+        ):
+            self._assert_not_sent(invoice)
+
+    def test_refusal_of_the_sending_fails_the_charge(self):
+        order = self._create_order(self._create_demo_token(), autopay=True)
+        invoice = order._create_invoices()
+        with self.mock_gateways():
+            invoice.action_post()
+        with (
+            patch.object(
+                PaymentTransaction,
+                "_send_payment_request",
+                side_effect=UserError("Stripe: The transaction is not linked to a token."),
+            ),
+            mute_logger("odoo.addons.payment_request.models.account_move"),
+        ):
+            self._run_autopay_cron()
+        tx = self._autopay_txs(invoice)
+        self.assertEqual(tx.state, "error")
+        self.assertEqual(invoice.payment_request_autopay_state, "failed")
+        self.assertChargeFailed(order, invoice, invoice.name)
+
+    def test_stripe_connection_error_is_retried(self):
+        order = self._create_order(self._create_demo_token(), autopay=True)
+        invoice = order._create_invoices()
+        with self.mock_gateways():
+            invoice.action_post()
+
+        def unreachable(tx):
+            try:
+                raise requests.exceptions.ConnectionError("refused")
+            except requests.exceptions.ConnectionError:
+                # As Odoo's Stripe module does: the connection error is the context only.
+                raise ValidationError(tx.env._("Stripe: no connection to the API."))  # noqa: B904
+
+        with (
+            patch.object(PaymentTransaction, "_send_payment_request", unreachable),
+            mute_logger("odoo.addons.payment_request.models.account_move"),
+        ):
+            self._run_autopay_cron()
+        self.assertEqual(self._autopay_txs(invoice).state, "draft")
+        self.assertEqual(invoice.payment_request_autopay_state, "charging")
+        self.assertEqual(order.payment_request_autopay_state, "on")
