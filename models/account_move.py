@@ -39,9 +39,14 @@ AUTOPAY_CRON_BATCH = 50
 # PaymentIntent if the first one went through.
 AUTOPAY_RESEND_HOURS = 20
 # Errors of a request that leave the outcome of a charge unknown (it may have been made).
+# Errors after which the outcome of a charge is unknown (it may have gone through): the charge
+# is sent again under the same idempotency key, never failed (the customer would be asked to pay
+# a second time).
 AUTOPAY_UNREACHABLE_ERRORS = (
     requests.exceptions.ConnectionError,
     requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
     stripe.APIConnectionError,
 )
 
