@@ -389,6 +389,16 @@ def step_venv(odoo_free):
 # === MAIN === #
 
 
+def link_odoo(venv, tree):
+    """Make the environment's Python import ``odoo`` from ``tree`` (a ``.pth`` file), so that
+    ``.venv/bin/python`` runs Odoo, its shell and its tests without further set-up."""
+    for site_packages in (venv / "lib").glob("python*/site-packages"):
+        pth = site_packages / "payment_request_odoo.pth"
+        wanted = f"{tree}\n"
+        if not pth.exists() or pth.read_text(encoding="utf-8") != wanted:
+            pth.write_text(wanted, encoding="utf-8")
+
+
 def own_python():
     """``$PYTHON`` when the user names an interpreter of their own, else None."""
     value = os.environ.get("PYTHON", "").strip()
@@ -425,6 +435,8 @@ def setup(odoo_free):
         say(f"3/3 Python environment: PYTHON={python}, used as it is")
     else:
         python = step_venv(odoo_free)
+        if odoo:
+            link_odoo(VENV, odoo)
     say(f"Set-up done in {elapsed(started)}")
     return python, odoo
 

@@ -263,3 +263,13 @@ def test_lock_holds_the_addon_and_test_requirements():
     assert "cbor2==5.4.2" not in lock_lines()
     ldap = [line for line in lock_lines() if line.startswith("python-ldap")]
     assert all("sys_platform == 'never'" in line for line in ldap)
+
+
+def test_venv_imports_odoo_from_the_tree(checkout, tmp_path):
+    site_packages = bootstrap.VENV / "lib" / "python3.11" / "site-packages"
+    site_packages.mkdir(parents=True)
+    tree = tmp_path / "odoo-tree"
+    bootstrap.link_odoo(bootstrap.VENV, tree)
+    bootstrap.link_odoo(bootstrap.VENV, tree)  # idempotent
+    pth = list(site_packages.glob("*.pth"))
+    assert len(pth) == 1 and pth[0].read_text() == f"{tree}\n"
