@@ -12,15 +12,7 @@ from odoo.tools import consteq
 
 from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment.controllers import portal as payment_portal
-
-# The largest id PostgreSQL stores in an `integer` column: a larger one opens nothing.
-MAX_RECORD_ID = 2**31 - 1
-# Bounds of what a customer types on the public page (the decline form says maxlength="2000").
-MAX_NAME_LENGTH = 256
-MAX_REASON_LENGTH = 2000
-# A drawn signature is a PNG of a few dozen kilobytes, base64-encoded.
-MAX_SIGNATURE_LENGTH = 2 * 1024 * 1024
-PAYMENT_FLOWS = ("redirect", "direct", "token")
+from odoo.addons.payment_request import const
 
 
 class PaymentRequestPortal(payment_portal.PaymentPortal):
@@ -47,7 +39,11 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
     @staticmethod
     def _is_record_id(value):
         """Return whether `value` can be the id of a record (a positive `int`, not a `bool`)."""
-        return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_RECORD_ID
+        return (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and 0 < value <= const.MAX_RECORD_ID
+        )
 
     @staticmethod
     def _check_text_param(value, max_length, empty_message):
@@ -101,7 +97,7 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
         """
         invalid = ValidationError(request.env._("The payment data sent is invalid."))
         flow = kwargs.get("flow")
-        if not isinstance(flow, str) or flow not in PAYMENT_FLOWS:
+        if not isinstance(flow, str) or flow not in const.PAYMENT_FLOWS:
             raise invalid
         tokenization_requested = kwargs.get("tokenization_requested", False)
         if not isinstance(tokenization_requested, bool):
@@ -299,11 +295,11 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
         try:
             name = self._check_text_param(
                 name,
-                MAX_NAME_LENGTH,
+                const.MAX_NAME_LENGTH,
                 request.env._("Enter your name to sign the quotation."),
             )
             if signature and (
-                not isinstance(signature, str) or len(signature) > MAX_SIGNATURE_LENGTH
+                not isinstance(signature, str) or len(signature) > const.MAX_SIGNATURE_LENGTH
             ):
                 return {"error": request.env._("Invalid signature data.")}
             with request.env.cr.savepoint():
@@ -328,7 +324,7 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
         try:
             reason = self._check_text_param(
                 decline_reason,
-                MAX_REASON_LENGTH,
+                const.MAX_REASON_LENGTH,
                 request.env._("Tell us why you decline the quotation."),
             )
             with request.env.cr.savepoint():

@@ -6,10 +6,14 @@ from . import ir_sequence
 from . import payment_card_request
 from . import payment_provider
 from . import payment_request
+from . import payment_request_portal
+from . import payment_request_quote
+from . import payment_request_receipt
 from . import payment_token
 from . import payment_transaction
 from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import sale_order
+from . import sale_order_quote
 from . import sale_order_line

@@ -3,7 +3,6 @@
 import logging
 
 import requests
-import stripe
 from markupsafe import Markup
 
 from odoo import Command
@@ -18,37 +17,9 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 from odoo.tools import format_amount
 
-_logger = logging.getLogger(__name__)
+from odoo.addons.payment_request import const
 
-# Transactions of an invoice that forbid another charge: one is under way or done. A draft
-# online transaction is a payment form the customer opened and may have left: it does not.
-BLOCKING_TX_STATES = ("pending", "authorized", "done")
-# Auto-pay states of an invoice whose charge the cron still has to make or to finish.
-AUTOPAY_IN_FLIGHT = ("to_charge", "charging")
-AUTOPAY_STATES = [
-    ("to_charge", "To charge"),
-    ("charging", "Charging"),
-    ("pending", "Waiting for the provider"),
-    ("done", "Charged"),
-    ("failed", "Failed"),
-]
-# Invoices one run of the auto-pay cron charges; it triggers itself again for the others.
-AUTOPAY_CRON_BATCH = 50
-# Hours after its first sending during which a draft auto-pay transaction is sent again under the
-# same idempotency key. Stripe keeps its keys about 24 hours: later, a resend could make a second
-# PaymentIntent if the first one went through.
-AUTOPAY_RESEND_HOURS = 20
-# Errors of a request that leave the outcome of a charge unknown (it may have been made).
-# Errors after which the outcome of a charge is unknown (it may have gone through): the charge
-# is sent again under the same idempotency key, never failed (the customer would be asked to pay
-# a second time).
-AUTOPAY_UNREACHABLE_ERRORS = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-    stripe.APIConnectionError,
-)
+_logger = logging.getLogger(__name__)
 
 
 class AccountMove(models.Model):
@@ -62,7 +33,7 @@ class AccountMove(models.Model):
 
     payment_request_autopay_state = fields.Selection(
         string="Auto-pay Charge",
-        selection=AUTOPAY_STATES,
+        selection=const.INVOICE_AUTOPAY_STATES,
         readonly=True,
         copy=False,
         index="btree_not_null",
@@ -137,13 +108,13 @@ class AccountMove(models.Model):
             lambda move: (
                 move.move_type == "out_invoice"
                 and move.state == "posted"
-                and move.payment_request_autopay_state not in AUTOPAY_IN_FLIGHT
+                and move.payment_request_autopay_state not in const.AUTOPAY_IN_FLIGHT
                 and move._payment_request_get_autopay_order()
             )
         )
         # The state is not writable by users; the callers checked their rights.
         to_charge.sudo().payment_request_autopay_state = "to_charge"
-        if any(move.payment_request_autopay_state in AUTOPAY_IN_FLIGHT for move in self):
+        if any(move.payment_request_autopay_state in const.AUTOPAY_IN_FLIGHT for move in self):
             self.env.ref("payment_request.ir_cron_payment_request_autopay")._trigger()
         return to_charge
 
@@ -167,7 +138,7 @@ class AccountMove(models.Model):
         return True
 
     @api.model
-    def _cron_payment_request_autopay(self, limit=AUTOPAY_CRON_BATCH):
+    def _cron_payment_request_autopay(self, limit=const.AUTOPAY_CRON_BATCH):
         """Charge the auto-pay invoices scheduled at their posting, each in its own transaction.
 
         For each invoice, the transaction is first created and committed (the invoice is then
@@ -180,7 +151,9 @@ class AccountMove(models.Model):
             if more are waiting)
         """
         invoices = self.search(
-            [("payment_request_autopay_state", "in", AUTOPAY_IN_FLIGHT)], order="id", limit=limit
+            [("payment_request_autopay_state", "in", const.AUTOPAY_IN_FLIGHT)],
+            order="id",
+            limit=limit,
         )
         done = 0
         for invoice in invoices:
@@ -205,7 +178,7 @@ class AccountMove(models.Model):
                 self._payment_request_autopay_rollback()
             done += 1
         settled = invoices.exists().filtered(
-            lambda move: move.payment_request_autopay_state not in AUTOPAY_IN_FLIGHT
+            lambda move: move.payment_request_autopay_state not in const.AUTOPAY_IN_FLIGHT
         )
         if len(invoices) == limit and settled:
             # More are waiting. Not when no charge could be made (the provider is out of reach):
@@ -247,7 +220,7 @@ class AccountMove(models.Model):
         self.invalidate_recordset(
             ["amount_residual", "payment_state", "payment_request_autopay_state"]
         )
-        if self.payment_request_autopay_state not in AUTOPAY_IN_FLIGHT:
+        if self.payment_request_autopay_state not in const.AUTOPAY_IN_FLIGHT:
             return transactions
         invoice_txs = self.sudo().transaction_ids.filtered("payment_request_autopay_order_id")
         in_flight = invoice_txs.filtered(lambda tx: tx.state == "draft")[:1]
@@ -262,7 +235,7 @@ class AccountMove(models.Model):
             or self.state != "posted"
             or self.payment_state not in ("not_paid", "partial")
             or self.currency_id.is_zero(self.amount_residual)
-            or other_txs.filtered(lambda tx: tx.state in BLOCKING_TX_STATES)
+            or other_txs.filtered(lambda tx: tx.state in const.BLOCKING_TX_STATES)
         ):
             if in_flight:
                 self._payment_request_autopay_cancel(
@@ -286,7 +259,7 @@ class AccountMove(models.Model):
             return transactions
         if in_flight:
             sent_since = fields.Datetime.now() - in_flight.create_date
-            if sent_since.total_seconds() > AUTOPAY_RESEND_HOURS * 3600:
+            if sent_since.total_seconds() > const.AUTOPAY_RESEND_HOURS * 3600:
                 self._payment_request_autopay_too_old(in_flight)
                 return transactions
             return in_flight
@@ -325,7 +298,7 @@ class AccountMove(models.Model):
         self.ensure_one()
         reason = self.env._(
             "first sent more than %(hours)s hours ago, its outcome is unknown",
-            hours=AUTOPAY_RESEND_HOURS,
+            hours=const.AUTOPAY_RESEND_HOURS,
         )
         self._payment_request_autopay_cancel(tx, reason)
         self.sudo().payment_request_autopay_state = "failed"
@@ -341,7 +314,7 @@ class AccountMove(models.Model):
         """
         seen = set()
         while error is not None and id(error) not in seen:
-            if isinstance(error, AUTOPAY_UNREACHABLE_ERRORS):
+            if isinstance(error, const.AUTOPAY_UNREACHABLE_ERRORS):
                 return True
             seen.add(id(error))
             error = error.__cause__ or error.__context__

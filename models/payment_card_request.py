@@ -7,7 +7,7 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
 
-from .payment_request import CHANNELS
+from odoo.addons.payment_request import const
 
 
 class PaymentCardRequest(models.Model):
@@ -61,7 +61,7 @@ class PaymentCardRequest(models.Model):
     token_id = fields.Many2one(
         string="Saved Card", comodel_name="payment.token", readonly=True, ondelete="set null"
     )
-    channel = fields.Selection(string="Sent by", selection=CHANNELS, readonly=True)
+    channel = fields.Selection(string="Sent by", selection=const.CHANNELS, readonly=True)
 
     # === COMPUTE METHODS === #
 

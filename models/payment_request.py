@@ -12,104 +12,11 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL
-from odoo.tools import format_amount
 from odoo.tools import plaintext2html
 
+from odoo.addons.payment_request import const
+
 _logger = logging.getLogger(__name__)
-
-PURPOSES = [
-    ("free", "Free amount"),
-    ("wallet", "Wallet top-up"),
-    ("invoices", "Open invoices"),
-    ("invoice", "Invoice"),
-    ("deposit", "Deposit"),
-    ("order", "Order balance"),
-    ("quote", "Quotation"),
-]
-
-STATES = [
-    ("draft", "Draft"),
-    ("open", "Open"),
-    ("paid", "Paid"),
-    ("expired", "Expired"),
-    ("cancelled", "Cancelled"),
-]
-
-# Fields that only the workflow methods may change: they run them in sudo mode after checking
-# the caller's rights, so a user who may edit their own request cannot mark it paid or
-# consolidated by writing the fields over RPC.
-WORKFLOW_FIELDS = {
-    "state",
-    "expiration_date",
-    "paid_date",
-    "is_read",
-    "consolidated",
-    "consolidated_by_id",
-    "consolidated_date",
-    "replaced_by_id",
-    "channel",
-    "cancel_reason",
-    "quote_fingerprint",
-    "decline_reason",
-    "paid_transaction_id",
-    "is_paid_twice",
-    "paid_late",
-    "receipt_state",
-    "receipt_error",
-}
-
-EXPIRY_BATCH_SIZE = 1000
-# How long a pending payment (3-D Secure, a redirect) holds the expiry of its request. Some stay
-# pending for days (bank transfers): past this, the request expires, and a payment confirmed
-# later is booked all the same, as paid late.
-PENDING_PAYMENT_GRACE = timedelta(days=1)
-
-CHANNELS = [("email", "Email"), ("sms", "SMS"), ("both", "Email and SMS")]
-
-DELIVERY_STATES = [
-    ("none", "Not sent"),
-    ("queued", "Queued"),
-    ("sent", "Sent"),
-    ("delivered", "Delivered"),
-    ("bounced", "Bounced"),
-    ("error", "Error"),
-]
-
-# mail.notification status -> delivery status, per notification type. An SMS notification is
-# 'pending' once the gateway accepted it and 'sent' when the gateway reported it delivered; an
-# email one is 'sent' once the SMTP server accepted it.
-NOTIFICATION_TO_DELIVERY = {
-    "email": {
-        "ready": "queued",
-        "process": "queued",
-        "pending": "sent",
-        "sent": "sent",
-        "bounce": "bounced",
-        "exception": "error",
-        "canceled": "error",
-    },
-    "sms": {
-        "ready": "queued",
-        "process": "queued",
-        "pending": "sent",
-        "sent": "delivered",
-        "bounce": "bounced",
-        "exception": "error",
-        "canceled": "error",
-    },
-}
-FAILED_NOTIFICATION_STATES = ("bounce", "exception", "canceled")
-
-RECEIPT_STATES = [
-    ("none", "Not sent"),
-    ("to_send", "To send"),
-    ("sent", "Sent"),
-    ("error", "Error"),
-]
-RECEIPT_BATCH_SIZE = 100
-# A receipt that could not be made is retried by its cron for this long, then only by hand.
-RECEIPT_RETRY_DAYS = 7
 
 
 class PaymentRequest(models.Model):
@@ -151,7 +58,9 @@ class PaymentRequest(models.Model):
         help="A reference from another system, e.g. an invoice or contract number.",
         tracking=True,
     )
-    purpose = fields.Selection(selection=PURPOSES, required=True, default="free", tracking=True)
+    purpose = fields.Selection(
+        selection=const.PURPOSES, required=True, default="free", tracking=True
+    )
     sale_order_id = fields.Many2one(
         string="Sales Order",
         comodel_name="sale.order",
@@ -169,7 +78,7 @@ class PaymentRequest(models.Model):
         check_company=True,
     )
     state = fields.Selection(
-        selection=STATES,
+        selection=const.STATES,
         required=True,
         default="draft",
         readonly=True,
@@ -237,16 +146,6 @@ class PaymentRequest(models.Model):
         copy=False,
         help="The payment was confirmed after the request expired or was cancelled.",
     )
-    receipt_state = fields.Selection(
-        string="Receipt",
-        selection=RECEIPT_STATES,
-        default="none",
-        required=True,
-        readonly=True,
-        copy=False,
-        help="Whether the receipt of the payment was emailed to the customer.",
-    )
-    receipt_error = fields.Char(readonly=True, copy=False)
     is_read = fields.Boolean(
         string="Read",
         default=True,
@@ -273,33 +172,19 @@ class PaymentRequest(models.Model):
         readonly=True,
         copy=False,
     )
-    decline_reason = fields.Text(
-        readonly=True, copy=False, help="Why the customer declined the quotation."
-    )
-    quote_fingerprint = fields.Char(
-        readonly=True,
-        copy=False,
-        help="Digest of the quotation as its link showed it; a different one means that the "
-        "quotation changed after the link was sent.",
-    )
-    quote_outdated = fields.Boolean(
-        string="Updated Quotation Not Sent",
-        compute="_compute_quote_outdated",
-        help="The quotation changed after this link was sent and no new link was sent yet.",
-    )
     channel = fields.Selection(
         string="Sent by",
-        selection=CHANNELS,
+        selection=const.CHANNELS,
         readonly=True,
         copy=False,
         help="How the link was last sent to the customer.",
     )
     email_status = fields.Selection(
-        selection=DELIVERY_STATES, compute="_compute_delivery_status", compute_sudo=True
+        selection=const.DELIVERY_STATES, compute="_compute_delivery_status", compute_sudo=True
     )
     sms_status = fields.Selection(
         string="SMS Status",
-        selection=DELIVERY_STATES,
+        selection=const.DELIVERY_STATES,
         compute="_compute_delivery_status",
         compute_sudo=True,
     )
@@ -344,15 +229,6 @@ class PaymentRequest(models.Model):
                 or request.company_id.partner_id.tz
                 or request.user_id.tz
                 or "UTC"
-            )
-
-    @api.depends("state", "cancel_reason", "replaced_by_id", "sale_order_id.state")
-    def _compute_quote_outdated(self):
-        for request in self:
-            request.quote_outdated = (
-                request.cancel_reason == "updated"
-                and not request.replaced_by_id
-                and request.sale_order_id.state in ("draft", "sent")
             )
 
     @api.depends("transaction_ids")
@@ -409,13 +285,13 @@ class PaymentRequest(models.Model):
                 if not notification:
                     statuses[channel] = "none"
                     continue
-                status = NOTIFICATION_TO_DELIVERY[channel][notification.notification_status]
+                status = const.NOTIFICATION_TO_DELIVERY[channel][notification.notification_status]
                 statuses[channel] = status
                 if status in ("bounced", "error"):
                     reasons.append(
                         notification.failure_reason
                         or failure_labels.get(notification.failure_type)
-                        or dict(DELIVERY_STATES)[status]
+                        or dict(const.DELIVERY_STATES)[status]
                     )
             request.email_status = statuses["email"]
             request.sms_status = statuses["sms"]
@@ -436,7 +312,7 @@ class PaymentRequest(models.Model):
                         "=",
                         self.env.ref("payment_request.mt_payment_request_sent").id,
                     ),
-                    ("notification_status", "in", FAILED_NOTIFICATION_STATES),
+                    ("notification_status", "in", const.FAILED_NOTIFICATION_STATES),
                 ],
                 ["mail_message_id"],
             )
@@ -497,7 +373,7 @@ class PaymentRequest(models.Model):
         if self.env.su:
             return
         for vals in vals_list:
-            forbidden = WORKFLOW_FIELDS.intersection(vals)
+            forbidden = const.WORKFLOW_FIELDS.intersection(vals)
             if "state" in forbidden and vals["state"] == "draft" and not self:
                 # Creating a draft with the explicit default is harmless.
                 forbidden.discard("state")
@@ -792,250 +668,6 @@ class PaymentRequest(models.Model):
             sms_records.send()
         return messages
 
-    def _is_past_expiration(self):
-        """Whether the validity of the request has passed, whatever the cron has done yet.
-
-        A quotation to approve also expires with the quotation's own validity date, even when
-        the salesperson shortened it after the link was sent.
-        """
-        self.ensure_one()
-        if self.expiration_date and self.expiration_date <= fields.Datetime.now():
-            return True
-        return self._is_quote_to_approve() and self.sale_order_id.is_expired
-
-    def _is_quote_to_approve(self):
-        """Whether the request asks the customer to approve its quotation first."""
-        self.ensure_one()
-        return self.purpose == "quote" and self.sale_order_id.state in ("draft", "sent")
-
-    def _lock_for_update(self):
-        """Lock the request's row until the end of the transaction and reread its state.
-
-        Two tabs or two clicks acting on the same request are serialized: the second one sees
-        what the first one did.
-        """
-        self.ensure_one()
-        self.env.cr.execute(SQL("SELECT id FROM payment_request WHERE id = %s FOR UPDATE", self.id))
-        self.invalidate_recordset(["state", "cancel_reason", "invoice_ids", "amount"])
-
-    def _check_payable(self):
-        """Refuse a new payment attempt unless the request can be paid right now.
-
-        The request row is locked first, so that two attempts started together (two tabs, two
-        clicks) are serialized and the second one sees the first.
-
-        :raise ValidationError: with a message for the customer
-        """
-        self.ensure_one()
-        self._lock_for_update()
-        if self.state == "paid":
-            raise ValidationError(self.env._("This payment request is already paid."))
-        if self.state != "open":
-            raise ValidationError(self.env._("This payment request can no longer be paid."))
-        if self._is_past_expiration():
-            raise ValidationError(self.env._("This payment request has expired."))
-        if self.purpose == "quote" and not self.invoice_ids:
-            raise ValidationError(
-                self.env._("Approve the quotation first: its invoice is paid afterwards.")
-            )
-        self._check_invoices_still_due()
-        ongoing = (
-            self.env["payment.transaction"]
-            .sudo()
-            .search_count(
-                [
-                    ("payment_request_id", "=", self.id),
-                    ("state", "in", ("pending", "authorized", "done")),
-                ],
-                limit=1,
-            )
-        )
-        if ongoing:
-            raise ValidationError(
-                self.env._(
-                    "A payment of this request is already in progress or done: it cannot be "
-                    "paid twice."
-                )
-            )
-
-    def _check_invoices_still_due(self):
-        """Refuse to pay invoices that were settled since the request was sent, or that auto-pay
-        is charging: paid by another way (a transfer, a charge of the saved card after a failed
-        one), the request's link would take the money twice.
-
-        :raise ValidationError: with a message for the customer
-        """
-        invoices = self.sudo().invoice_ids
-        if not invoices:
-            return
-        if any(
-            invoice.payment_request_autopay_state in ("charging", "pending") for invoice in invoices
-        ):
-            raise ValidationError(
-                self.env._("Your saved card is being charged for this invoice: nothing to pay.")
-            )
-        if all(
-            invoice.payment_state in ("paid", "in_payment", "reversed")
-            or invoice.currency_id.is_zero(invoice.amount_residual)
-            for invoice in invoices
-        ):
-            raise ValidationError(self.env._("This invoice is already paid: nothing to pay."))
-
-    def _get_customer_status(self):
-        """Return what the customer's page says of the request.
-
-        :return: 'payable', 'approve' (a quotation to approve first), 'processing', 'paid',
-            'expired', 'updated' (the quotation changed since), 'declined', 'replaced',
-            'withdrawn' or 'cancelled'
-        """
-        self.ensure_one()
-        if self.state == "paid":
-            return "paid"
-        if self.state == "expired" or (self.state == "open" and self._is_past_expiration()):
-            return "expired"
-        if self.state == "cancelled":
-            if self.cancel_reason in ("updated", "declined"):
-                return self.cancel_reason
-            if self.cancel_reason == "replaced" or self.replaced_by_id:
-                return "replaced"
-            if self.cancel_reason == "withdrawn":
-                return "withdrawn"
-            return "cancelled"
-        if self.state != "open":
-            return "cancelled"
-        if self.purpose == "quote":
-            if self._is_quote_to_approve():
-                if self.quote_fingerprint != self.sale_order_id._get_payment_request_fingerprint():
-                    return "updated"
-                return "approve"
-            if self.sale_order_id.state != "sale" or not self.invoice_ids:
-                return "cancelled"
-        if self.attempt_count and self.transaction_ids.filtered(
-            lambda tx: tx.state in ("pending", "authorized")
-        ):
-            return "processing"
-        return "payable"
-
-    def _get_portal_page_values(self):
-        """Return the rendering values of the customer's page of the request."""
-        self.ensure_one()
-        status = self._get_customer_status()
-        return {
-            "payment_request": self,
-            "res_company": self.company_id,
-            "status": status,
-            "payable": status == "payable",
-            "is_quote": self.purpose == "quote",
-            "approve_url": self.get_portal_url(suffix="/approve"),
-            "decline_url": f"/payment_request/{self.id}/decline",
-            "page_title": self.env._("Payment request %(name)s", name=self.name),
-            "last_transaction": self.transaction_ids.sorted("id")[-1:]
-            if status == "paid"
-            else self.env["payment.transaction"],
-        }
-
-    def _get_transaction_values(self):
-        """Return the values of a payment attempt, all taken from the request.
-
-        :return: the create values of the transaction and the documents it settles
-        :rtype: dict
-        """
-        self.ensure_one()
-        values = {
-            "amount": self.amount,
-            "currency_id": self.currency_id.id,
-            "partner_id": self.partner_id.id,
-            "custom_create_values": {"payment_request_id": self.id},
-        }
-        if self.invoice_ids:
-            values["custom_create_values"]["invoice_ids"] = [Command.set(self.invoice_ids.ids)]
-        # A quotation is paid through the invoice made when it was approved; linked to the order
-        # too, `sale` would invoice the order a second time (automatic invoicing).
-        if self.sale_order_id and self.purpose != "quote":
-            values["custom_create_values"]["sale_order_ids"] = [Command.set(self.sale_order_id.ids)]
-        return values
-
-    def _mark_paid(self, transaction):
-        """Mark the request paid by `transaction` and tell its requester.
-
-        A request is paid once: another confirmed payment of a paid request is recorded as a
-        duplicate (see `_record_duplicate_payment`). A payment confirmed after the request
-        expired or was cancelled is real money all the same: the request becomes paid, flagged
-        as paid late, and its requester is asked to check it. The receipt is left to its cron
-        (`_cron_send_receipts`), so that a failure to render or email it cannot keep the
-        request unpaid.
-
-        :param payment.transaction transaction: the confirmed transaction
-        """
-        self.ensure_one()
-        self._lock_for_update()
-        self.invalidate_recordset()
-        request = self.sudo()
-        if request.paid_transaction_id == transaction or (
-            transaction.payment_request_duplicate_state
-        ):
-            return  # already handled: post-processing ran twice
-        if request.state == "paid":
-            # Requests paid before paid_transaction_id existed: a duplicate needs another
-            # confirmed payment of the request.
-            if request.paid_transaction_id or request.transaction_ids.filtered(
-                lambda tx: (
-                    tx != transaction
-                    and tx.state == "done"
-                    and tx.operation not in ("refund", "validation")
-                )
-            ):
-                self._record_duplicate_payment(transaction)
-            return
-        late_from = request.state if request.state in ("expired", "cancelled") else False
-        vals = {
-            "state": "paid",
-            "paid_date": transaction.last_state_change,
-            "paid_transaction_id": transaction.id,
-            "is_read": False,
-            "receipt_state": "to_send" if request.partner_id.email else "none",
-            "receipt_error": False,
-        }
-        if late_from:
-            vals["paid_late"] = True
-        request.write(vals)
-        self._notify_requester(
-            self.env._(
-                "Paid by %(customer)s: %(amount)s (transaction %(reference)s).",
-                customer=transaction.partner_id.display_name,
-                amount=format_amount(self.env, transaction.amount, transaction.currency_id),
-                reference=transaction.reference,
-            )
-        )
-        if late_from:
-            self._notify_late_payment(transaction, late_from)
-            self._withdraw_replacements()
-        if vals["receipt_state"] == "to_send":
-            self.env.ref("payment_request.ir_cron_send_payment_request_receipts")._trigger()
-
-    def _notify_late_payment(self, transaction, late_from):
-        """Tell the requester that the request was paid after it expired or was cancelled.
-
-        :param payment.transaction transaction: the late payment
-        :param str late_from: the state the request was in, 'expired' or 'cancelled'
-        """
-        self.ensure_one()
-        if late_from == "expired":
-            message = self.env._(
-                "Paid late: the payment %(reference)s was confirmed after the request expired. "
-                "It is booked and the request is paid; check that the customer was not asked to "
-                "pay again.",
-                reference=transaction.reference,
-            )
-        else:
-            message = self.env._(
-                "Paid late: the payment %(reference)s was confirmed after the request was "
-                "cancelled. It is booked and the request is paid; refund it if it is not due.",
-                reference=transaction.reference,
-            )
-        self._notify_requester(message)
-        self._schedule_payment_check(message, self.user_id)
-
     def _withdraw_replacements(self):
         """Withdraw the open requests recreated from this one, now that it was paid late: their
         links would take the same money a second time."""
@@ -1048,45 +680,6 @@ class PaymentRequest(models.Model):
         replacements._withdraw(
             self.env._("the request %(name)s it replaced was paid late", name=self.name)
         )
-
-    def _record_duplicate_payment(self, transaction):
-        """Record `transaction` as a second payment of the paid request and tell who must act.
-
-        `account_payment` has booked it (a payment left as customer credit); the requester and
-        the Payment Managers get an activity, and the payment is refunded at once when the
-        company asks for it and the provider can refund.
-
-        :param payment.transaction transaction: the confirmed payment that came second
-        """
-        self.ensure_one()
-        auto_refund = (
-            self.company_id.payment_request_auto_refund_duplicates
-            and transaction.provider_id.sudo().support_refund != "none"
-        )
-        transaction.sudo().payment_request_duplicate_state = (
-            "to_refund" if auto_refund else "detected"
-        )
-        self.sudo().write({"is_paid_twice": True, "is_read": False})
-        paid_by = self.sudo().paid_transaction_id
-        message = self.env._(
-            "Paid twice: the payment %(reference)s of %(amount)s was confirmed after the request "
-            "was already paid by %(paid_by)s. It is booked as customer credit until it is "
-            "refunded.",
-            reference=transaction.reference,
-            amount=format_amount(self.env, transaction.amount, transaction.currency_id),
-            paid_by=paid_by.reference or "-",
-        )
-        if auto_refund:
-            message += " " + self.env._("It is refunded automatically.")
-        self._notify_requester(message)
-        managers = (
-            self.env.ref("payment_request.group_payment_manager")
-            .sudo()
-            .users.filtered(lambda user: not user.share and self.company_id in user.company_ids)
-        )
-        self._schedule_payment_check(message, self.user_id | managers)
-        if auto_refund:
-            self.env.ref("payment_request.ir_cron_refund_payment_request_duplicates")._trigger()
 
     def _schedule_payment_check(self, note, users):
         """Give each of `users` an activity to check a payment of the request.
@@ -1143,113 +736,6 @@ class PaymentRequest(models.Model):
         )
         transactions._payment_request_refund_duplicate(commit=True)
 
-    def _send_receipt(self):
-        """Email the customer their receipt, with the PDF, and keep it in the chatter.
-
-        Run by `_cron_send_receipts`, away from the payment's post-processing: a failure to
-        render or queue the receipt is recorded on the request (field and note), and the
-        receipt is tried again later or by hand.
-
-        :return: whether the receipt was queued
-        :rtype: bool
-        """
-        self.ensure_one()
-        request = self.sudo()
-        if not request.partner_id.email:
-            request.write({"receipt_state": "none", "receipt_error": False})
-            return False
-        try:
-            with self.env.cr.savepoint():
-                # A note addressed to the customer: followers (the requester) are told by
-                # _notify_requester instead of receiving a copy of the receipt. The email
-                # goes through the mail queue.
-                request.message_post_with_source(
-                    "payment_request.mail_template_payment_request_receipt",
-                    message_type="comment",
-                    subtype_xmlid="mail.mt_note",
-                    force_send=False,
-                )
-        except Exception as error:  # pylint: disable=broad-except
-            # Whatever the report engine or the template raised: the request stays paid.
-            _logger.exception("Receipt of payment request %s could not be made", request.name)
-            reason = str(error) or error.__class__.__name__
-            first_failure = request.receipt_state != "error"
-            request.write({"receipt_state": "error", "receipt_error": reason})
-            if first_failure:
-                self._notify_requester(
-                    self.env._(
-                        "The receipt could not be made or emailed: %(reason)s. It will be tried "
-                        'again; "Send receipt" tries it now.',
-                        reason=reason,
-                    )
-                )
-            return False
-        request.write({"receipt_state": "sent", "receipt_error": False})
-        self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
-        return True
-
-    @api.model
-    def _cron_send_receipts(self, batch_size=RECEIPT_BATCH_SIZE):
-        """Make and queue the receipts of paid requests, one batch per call.
-
-        Receipts that failed are tried again for `RECEIPT_RETRY_DAYS` days.
-
-        :param int batch_size: how many receipts to make in this call
-        :return: the number of receipts still to make
-        """
-        retry_since = fields.Datetime.now() - timedelta(days=RECEIPT_RETRY_DAYS)
-        domain = [
-            ("state", "=", "paid"),
-            "|",
-            ("receipt_state", "=", "to_send"),
-            "&",
-            ("receipt_state", "=", "error"),
-            ("paid_date", ">=", retry_since),
-        ]
-        requests = self.sudo().search(domain, limit=batch_size, order="id")
-        for request in requests:
-            request._send_receipt()
-        remaining = self.sudo().search_count(domain) if len(requests) == batch_size else 0
-        self.env["ir.cron"]._notify_progress(done=len(requests), remaining=remaining)
-        return remaining
-
-    def action_send_receipt(self):
-        """Make and email the receipt of paid requests now (again, after an error)."""
-        self._check_state(("paid",), self.env._("Only paid requests have a receipt."))
-        self.check_access("write")
-        sent = self.env["payment.request"]
-        for request in self:
-            if request._send_receipt():
-                sent |= request
-        failed = self - sent
-        errors = failed.filtered(lambda request: request.receipt_state == "error")
-        if not errors:
-            return True
-        # Not raised: the error stays recorded on the requests.
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "danger",
-                "sticky": True,
-                "message": self.env._(
-                    "The receipt could not be made: %(reason)s",
-                    reason="; ".join(errors.mapped("receipt_error")),
-                ),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
-
-    def _get_report_base_filename(self):
-        self.ensure_one()
-        return self.env._("Receipt %(name)s", name=self.name.replace("/", "-"))
-
-    def action_print_receipt(self):
-        """Print the receipt (or the request, while unpaid) as a PDF."""
-        return self.env.ref("payment_request.action_report_payment_request_receipt").report_action(
-            self
-        )
-
     def _withdraw(self, reason):
         """Cancel open requests whose document changed, and tell their requesters.
 
@@ -1265,196 +751,6 @@ class PaymentRequest(models.Model):
             request._notify_requester(
                 self.env._("Withdrawn: %(reason)s. Its link can no longer be paid.", reason=reason)
             )
-
-    # === BUSINESS METHODS: QUOTATIONS === #
-
-    def _check_quote_status(self):
-        """Refuse to approve or decline unless the quotation awaits the customer's answer.
-
-        :raise ValidationError: with a message for the customer
-        """
-        self.ensure_one()
-        status = self._get_customer_status()
-        if status == "approve":
-            return
-        messages = {
-            "expired": self.env._("This quotation has expired: it can no longer be approved."),
-            "updated": self.env._(
-                "This quotation was updated after this link was sent: it can no longer be "
-                "approved. Please use the link of the updated quotation."
-            ),
-            "declined": self.env._("This quotation was declined."),
-            "paid": self.env._("This quotation is already approved and paid."),
-            "payable": self.env._("This quotation is already approved."),
-            "processing": self.env._("This quotation is already approved."),
-        }
-        raise ValidationError(
-            messages.get(status, self.env._("This quotation can no longer be approved."))
-        )
-
-    def _approve_quote(self, name, signature):
-        """Record the customer's signature, confirm the quotation and invoice it.
-
-        Approving an order that is already approved does nothing.
-
-        :param str name: who signs
-        :param str signature: the signature image, base64-encoded
-        :return: whether the quotation was approved by this call
-        :rtype: bool
-        """
-        self.ensure_one()
-        self._lock_for_update()
-        if self.purpose != "quote":
-            raise ValidationError(self.env._("This payment request has no quotation to approve."))
-        order = self.sale_order_id
-        if self.state == "open" and order.state == "sale":
-            return False
-        self._check_quote_status()
-        if not (name or "").strip():
-            raise ValidationError(self.env._("Enter your name to sign the quotation."))
-        if not signature:
-            raise ValidationError(self.env._("Draw or type your signature to approve."))
-        order.write(
-            {"signed_by": name.strip(), "signed_on": fields.Datetime.now(), "signature": signature}
-        )
-        # Confirmed as sale's own accept route does (with its confirmation email); confirming
-        # invoices the quotation for this request (sale.order.action_confirm).
-        order._validate_order()
-        pdf = (
-            self.env["ir.actions.report"]
-            .sudo()
-            ._render_qweb_pdf("sale.action_report_saleorder", [order.id])[0]
-        )
-        order.message_post(
-            attachments=[(f"{order.name}.pdf", pdf)],
-            author_id=self.partner_id.id,
-            body=self.env._(
-                "Order signed by %(name)s through payment request %(request)s.",
-                name=name.strip(),
-                request=self.name,
-            ),
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-        )
-        self._notify_requester(
-            self.env._(
-                "%(name)s approved and signed the quotation %(order)s; invoice %(invoice)s "
-                "awaits their payment.",
-                name=name.strip(),
-                order=order.name,
-                invoice=", ".join(self.invoice_ids.mapped("name")) or "-",
-            )
-        )
-        return True
-
-    def _decline_quote(self, reason):
-        """Cancel the quotation with the customer's reason, and this request with it.
-
-        :param str reason: why the customer declines; required
-        """
-        self.ensure_one()
-        self._lock_for_update()
-        if self.purpose != "quote":
-            raise ValidationError(self.env._("This payment request has no quotation to decline."))
-        self._check_quote_status()
-        reason = (reason or "").strip()
-        if not reason:
-            raise ValidationError(self.env._("Tell us why you decline the quotation."))
-        order = self.sale_order_id
-        # Cancelled before the order, whose cancellation withdraws its open requests.
-        self.sudo().write(
-            {
-                "state": "cancelled",
-                "cancel_reason": "declined",
-                "decline_reason": reason,
-                "is_read": False,
-            }
-        )
-        order._action_cancel()
-        order.message_post(
-            author_id=self.partner_id.id,
-            body=self.env._("Quotation declined: %(reason)s", reason=reason),
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-        )
-        self._notify_requester(
-            self.env._(
-                "%(customer)s declined the quotation %(order)s: %(reason)s",
-                customer=self.partner_id.display_name,
-                order=order.name,
-                reason=reason,
-            )
-        )
-
-    def _attach_quote_invoice(self, invoices):
-        """Make the open quotation requests pay `invoices`, made when their order was confirmed.
-
-        :param account.move invoices: the posted invoices of the request's order
-        """
-        for request in self.filtered(lambda request: request.state == "open"):
-            due = sum(invoices.mapped("amount_residual"))
-            request.sudo().write(
-                {
-                    "invoice_ids": [Command.set(invoices.ids)],
-                    "amount": request.currency_id.round(due),
-                }
-            )
-
-    def _mark_quote_updated(self):
-        """Cancel the links of quotations that changed since, and tell their salespeople."""
-        requests = self.filtered(lambda request: request.state in ("draft", "open"))
-        if not requests:
-            return
-        requests.sudo().write({"state": "cancelled", "cancel_reason": "updated", "is_read": False})
-        for request in requests:
-            request._notify_requester(
-                self.env._(
-                    "The quotation %(order)s changed after its link was sent: the link can no "
-                    'longer be approved. Use "Send updated quotation" to send the new version.',
-                    order=request.sale_order_id.name,
-                )
-            )
-
-    def action_send_updated_quotation(self):
-        """Send the customer a new link for the updated quotation, by the same channel.
-
-        :return: a window action opening the new request
-        """
-        self.ensure_one()
-        self.check_access("write")
-        if not self.quote_outdated:
-            raise UserError(
-                self.env._(
-                    "Only a quotation that changed after its link was sent can be sent again "
-                    "this way (%(name)s).",
-                    name=self.name,
-                )
-            )
-        order = self.sale_order_id
-        wizard = (
-            self.env["payment.request.wizard"]
-            .with_context(active_model="sale.order", active_ids=order.ids, active_id=order.id)
-            .create(
-                {
-                    "purpose": "quote",
-                    "channel": self.channel or "email",
-                    "email": self.partner_id.email,
-                    "phone": self.partner_id.mobile or self.partner_id.phone,
-                }
-            )
-        )
-        action = wizard.action_send()
-        new_request = self.env["payment.request"].browse(action["res_id"])
-        self.sudo().replaced_by_id = new_request
-        self.message_post(
-            body=Markup(
-                self.env._(
-                    "Updated quotation sent: replaced by %(link)s.",
-                    link=new_request._get_html_link(),
-                )
-            )
-        )
-        return action
 
     def _notify_requester(self, body):
         """Post `body` in the chatter and notify the requester of the request.
@@ -1473,7 +769,7 @@ class PaymentRequest(models.Model):
         )
 
     @api.model
-    def _cron_expire_requests(self, batch_size=EXPIRY_BATCH_SIZE):
+    def _cron_expire_requests(self, batch_size=const.EXPIRY_BATCH_SIZE):
         """Expire one batch of open requests whose validity has passed.
 
         The scheduler calls it again while some remain (progress API), so a large backlog is
@@ -1485,7 +781,7 @@ class PaymentRequest(models.Model):
         """
         # A request whose payment is under way (authorized, or pending for less than a day)
         # waits for its outcome; a payment confirmed after the expiry is booked all the same
-        # (_mark_paid).
+        # (payment.transaction._payment_request_mark_paid).
         now = fields.Datetime.now()
         domain = [
             ("state", "=", "open"),
@@ -1498,7 +794,7 @@ class PaymentRequest(models.Model):
                     ("state", "=", "authorized"),
                     "&",
                     ("state", "=", "pending"),
-                    ("last_state_change", ">", now - PENDING_PAYMENT_GRACE),
+                    ("last_state_change", ">", now - const.PENDING_PAYMENT_GRACE),
                 ],
             ),
         ]

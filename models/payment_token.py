@@ -10,19 +10,9 @@ from odoo.exceptions import RedirectWarning
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 
-_logger = logging.getLogger(__name__)
+from odoo.addons.payment_request import const
 
-# Read from the provider (Stripe's PaymentMethod), never typed by staff: writable in sudo only.
-CARD_FIELDS = {
-    "card_brand",
-    "card_exp_month",
-    "card_exp_year",
-    "card_holder_name",
-    "card_postal_code",
-    "card_deleted",
-}
-# Auto-pay states of an order that keep a card in use.
-AUTOPAY_IN_USE = ("on", "paused")
+_logger = logging.getLogger(__name__)
 
 
 class PaymentToken(models.Model):
@@ -48,7 +38,7 @@ class PaymentToken(models.Model):
         string="Auto-pay Orders",
         comodel_name="sale.order",
         inverse_name="payment_request_token_id",
-        domain=[("payment_request_autopay_state", "in", AUTOPAY_IN_USE)],
+        domain=[("payment_request_autopay_state", "in", const.AUTOPAY_IN_USE)],
         readonly=True,
     )
     autopay_order_count = fields.Integer(
@@ -92,7 +82,7 @@ class PaymentToken(models.Model):
             ._read_group(
                 [
                     ("payment_request_token_id", "in", self.ids),
-                    ("payment_request_autopay_state", "in", AUTOPAY_IN_USE),
+                    ("payment_request_autopay_state", "in", const.AUTOPAY_IN_USE),
                 ],
                 groupby=["payment_request_token_id"],
                 aggregates=["__count"],
@@ -124,7 +114,7 @@ class PaymentToken(models.Model):
     def _check_card_fields(self, vals_list):
         """Refuse card details written by a user: they only come from the provider."""
         for vals in vals_list:
-            if forbidden := CARD_FIELDS.intersection(vals):
+            if forbidden := const.CARD_FIELDS.intersection(vals):
                 raise AccessError(
                     self.env._(
                         "The card details %(fields)s come from the payment provider and cannot "

@@ -7,6 +7,7 @@ from odoo import fields
 from odoo import models
 from odoo import modules
 from odoo import tools
+from odoo.tools import format_amount
 
 _logger = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ class PaymentTransaction(models.Model):
             )
         )
         for tx in done:
-            tx.payment_request_id._mark_paid(tx)
+            tx._payment_request_mark_paid()
         self._payment_request_settle_duplicate_refunds()
         for tx in self.filtered(
             lambda tx: tx.state in ("authorized", "done") and tx.payment_card_request_id
@@ -88,6 +89,122 @@ class PaymentTransaction(models.Model):
                 tx.payment_card_request_id.sudo()._mark_done(tx.token_id)
         self._payment_request_handle_autopay_outcome()
         return result
+
+    # === BUSINESS METHODS: PAYMENT REQUESTS === #
+
+    def _payment_request_mark_paid(self):
+        """Mark the payment request of this confirmed transaction paid, and tell its requester.
+
+        A request is paid once: another confirmed payment of a paid request is recorded as a
+        duplicate (`_payment_request_record_duplicate`). A payment confirmed after the request
+        expired or was cancelled is real money all the same: the request becomes paid, flagged
+        as paid late, and its requester is asked to check it. The receipt is left to its cron
+        (`payment.request._cron_send_receipts`), so that a failure to render or email it cannot
+        keep the request unpaid.
+        """
+        self.ensure_one()
+        request = self.payment_request_id
+        request._lock_for_update()
+        request.invalidate_recordset()
+        request = request.sudo()
+        if request.paid_transaction_id == self or self.payment_request_duplicate_state:
+            return  # already handled: post-processing ran twice
+        if request.state == "paid":
+            # Requests paid before paid_transaction_id existed: a duplicate needs another
+            # confirmed payment of the request.
+            if request.paid_transaction_id or request.transaction_ids.filtered(
+                lambda tx: (
+                    tx != self
+                    and tx.state == "done"
+                    and tx.operation not in ("refund", "validation")
+                )
+            ):
+                self._payment_request_record_duplicate()
+            return
+        late_from = request.state if request.state in ("expired", "cancelled") else False
+        vals = {
+            "state": "paid",
+            "paid_date": self.last_state_change,
+            "paid_transaction_id": self.id,
+            "is_read": False,
+            "receipt_state": "to_send" if request.partner_id.email else "none",
+            "receipt_error": False,
+        }
+        if late_from:
+            vals["paid_late"] = True
+        request.write(vals)
+        request._notify_requester(
+            self.env._(
+                "Paid by %(customer)s: %(amount)s (transaction %(reference)s).",
+                customer=self.partner_id.display_name,
+                amount=format_amount(self.env, self.amount, self.currency_id),
+                reference=self.reference,
+            )
+        )
+        if late_from:
+            self._payment_request_notify_late(late_from)
+            request._withdraw_replacements()
+        if vals["receipt_state"] == "to_send":
+            self.env.ref("payment_request.ir_cron_send_payment_request_receipts")._trigger()
+
+    def _payment_request_notify_late(self, late_from):
+        """Tell the requester that the request was paid after it expired or was cancelled.
+
+        :param str late_from: the state the request was in, 'expired' or 'cancelled'
+        """
+        self.ensure_one()
+        if late_from == "expired":
+            message = self.env._(
+                "Paid late: the payment %(reference)s was confirmed after the request expired. "
+                "It is booked and the request is paid; check that the customer was not asked to "
+                "pay again.",
+                reference=self.reference,
+            )
+        else:
+            message = self.env._(
+                "Paid late: the payment %(reference)s was confirmed after the request was "
+                "cancelled. It is booked and the request is paid; refund it if it is not due.",
+                reference=self.reference,
+            )
+        request = self.payment_request_id
+        request._notify_requester(message)
+        request._schedule_payment_check(message, request.user_id)
+
+    def _payment_request_record_duplicate(self):
+        """Record this transaction as a second payment of its paid request and tell who must act.
+
+        `account_payment` has booked it (a payment left as customer credit); the requester and
+        the Payment Managers get an activity, and the payment is refunded at once when the
+        company asks for it and the provider can refund.
+        """
+        self.ensure_one()
+        request = self.payment_request_id
+        auto_refund = (
+            request.company_id.payment_request_auto_refund_duplicates
+            and self.provider_id.sudo().support_refund != "none"
+        )
+        self.sudo().payment_request_duplicate_state = "to_refund" if auto_refund else "detected"
+        request.sudo().write({"is_paid_twice": True, "is_read": False})
+        paid_by = request.sudo().paid_transaction_id
+        message = self.env._(
+            "Paid twice: the payment %(reference)s of %(amount)s was confirmed after the request "
+            "was already paid by %(paid_by)s. It is booked as customer credit until it is "
+            "refunded.",
+            reference=self.reference,
+            amount=format_amount(self.env, self.amount, self.currency_id),
+            paid_by=paid_by.reference or "-",
+        )
+        if auto_refund:
+            message += " " + self.env._("It is refunded automatically.")
+        request._notify_requester(message)
+        managers = (
+            self.env.ref("payment_request.group_payment_manager")
+            .sudo()
+            .users.filtered(lambda user: not user.share and request.company_id in user.company_ids)
+        )
+        request._schedule_payment_check(message, request.user_id | managers)
+        if auto_refund:
+            self.env.ref("payment_request.ir_cron_refund_payment_request_duplicates")._trigger()
 
     def _payment_request_settle_duplicate_refunds(self):
         """Reconcile the refunds of duplicate payments with the payments they give back.

@@ -5,7 +5,7 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
 
-REQUEST_GROUPS = "sales_team.group_sale_salesman,account.group_account_invoice"
+from odoo.addons.payment_request import const
 
 
 class ResPartner(models.Model):
@@ -15,11 +15,11 @@ class ResPartner(models.Model):
         string="Payment Requests",
         comodel_name="payment.request",
         inverse_name="partner_id",
-        groups=REQUEST_GROUPS,
+        groups=const.REQUEST_GROUPS,
     )
     payment_request_count = fields.Integer(
         compute="_compute_payment_request_count",
-        groups=REQUEST_GROUPS,
+        groups=const.REQUEST_GROUPS,
     )
 
     payment_request_card_ids = fields.One2many(

@@ -1,11 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-import hashlib
-import json
-from datetime import datetime
-from datetime import time
 
-import pytz
 from markupsafe import Markup
 
 from odoo import api
@@ -15,8 +10,7 @@ from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 
-AUTOPAY_STATES = [("off", "Off"), ("on", "Active"), ("paused", "Paused")]
-CARDS_GROUP = "payment_request.group_customer_cards"
+from odoo.addons.payment_request import const
 
 
 class SaleOrder(models.Model):
@@ -52,12 +46,12 @@ class SaleOrder(models.Model):
         ondelete="set null",
         domain="[('partner_id', 'in', (partner_id, partner_invoice_id))]",
         # Neither read (its name shows the card) nor written over RPC without the right.
-        groups=CARDS_GROUP,
+        groups=const.CARDS_GROUP,
         help="The customer's card charged when an invoice of the order is posted.",
     )
     payment_request_autopay_state = fields.Selection(
         string="Auto-pay",
-        selection=AUTOPAY_STATES,
+        selection=const.ORDER_AUTOPAY_STATES,
         default="off",
         required=True,
         readonly=True,
@@ -66,13 +60,6 @@ class SaleOrder(models.Model):
     )
     payment_request_autopay_pause_reason = fields.Char(
         string="Auto-pay Paused Because", readonly=True, copy=False
-    )
-
-    payment_request_quote_outdated = fields.Boolean(
-        string="Updated Quotation Not Sent",
-        compute="_compute_payment_request_quote_outdated",
-        help="The quotation changed after its approval link was sent; the customer can no "
-        "longer approve it until a new link is sent.",
     )
 
     # === CONSTRAINT METHODS === #
@@ -116,13 +103,6 @@ class SaleOrder(models.Model):
                 else False
             )
 
-    @api.depends("state", "payment_request_ids.cancel_reason", "payment_request_ids.replaced_by_id")
-    def _compute_payment_request_quote_outdated(self):
-        for order in self:
-            order.payment_request_quote_outdated = any(
-                order.sudo().payment_request_ids.mapped("quote_outdated")
-            )
-
     @api.onchange("payment_request_use_card", "partner_id", "partner_invoice_id")
     def _onchange_payment_request_use_card(self):
         """Forget the card when the order no longer pays by card or changes customer."""
@@ -154,128 +134,6 @@ class SaleOrder(models.Model):
             self.browse(list(totals))._check_payment_request_quotes()
         self._withdraw_if_total_lowered(totals)
         return result
-
-    def action_confirm(self):
-        """Override of `sale` to invoice at once the quotations sent for approval and payment.
-
-        The customer pays the invoice on the request's page right after approving, whatever the
-        global automatic invoicing setting; the same happens when the salesperson confirms.
-        """
-        result = super().action_confirm()
-        requests = (
-            self.env["payment.request"]
-            .sudo()
-            .search(
-                [
-                    ("sale_order_id", "in", self.ids),
-                    ("purpose", "=", "quote"),
-                    ("state", "=", "open"),
-                ]
-            )
-        )
-        for order, order_requests in requests.grouped("sale_order_id").items():
-            order_requests._attach_quote_invoice(order._create_payment_request_invoice())
-        return result
-
-    def _create_payment_request_invoice(self):
-        """Create and post the invoice that a quotation's payment request makes the customer pay.
-
-        A regular invoice of the lines invoiced on order; when none is, a down payment invoice
-        of the whole order.
-
-        :return: the posted invoices
-        :rtype: account.move
-        """
-        self.ensure_one()
-        order = self.sudo().with_company(self.company_id)
-        invoices = order.with_context(raise_if_nothing_to_invoice=False)._create_invoices(
-            final=True
-        )
-        if not invoices:
-            wizard = (
-                self.env["sale.advance.payment.inv"]
-                .sudo()
-                .with_company(order.company_id)
-                .with_context(active_model="sale.order", active_ids=order.ids)
-                .create(
-                    {
-                        "advance_payment_method": "percentage",
-                        "amount": 100,
-                        "sale_order_ids": [(6, 0, order.ids)],
-                    }
-                )
-            )
-            invoices = wizard._create_invoices(order)
-        invoices.action_post()
-        for invoice in invoices:
-            invoice._portal_ensure_token()
-        return invoices
-
-    def _get_payment_request_fingerprint(self):
-        """Return a digest of the quotation as the customer sees it: lines, prices, total.
-
-        :rtype: str
-        """
-        self.ensure_one()
-        lines = [
-            [
-                line.id,
-                line.display_type or "",
-                line.product_id.id,
-                line.name or "",
-                line.product_uom_qty,
-                line.product_uom.id,
-                line.price_unit,
-                line.discount,
-                sorted(line.tax_id.ids),
-            ]
-            for line in self.order_line.sorted("id")
-        ]
-        content = [lines, self.currency_id.id, self.amount_total]
-        return hashlib.sha256(json.dumps(content, default=str).encode()).hexdigest()
-
-    def _get_payment_request_validity_end(self):
-        """Return the end of the quotation's validity date (UTC, naive), or datetime.max.
-
-        The validity date is a day in the customer's time zone (else the company's).
-        """
-        self.ensure_one()
-        if not self.validity_date:
-            return datetime.max
-        tz_name = self.partner_id.tz or self.company_id.partner_id.tz or "UTC"
-        end = pytz.timezone(tz_name).localize(datetime.combine(self.validity_date, time.max))
-        return end.astimezone(pytz.UTC).replace(tzinfo=None, microsecond=0)
-
-    def _check_payment_request_quotes(self):
-        """Close the approval links of quotations that changed since they were sent."""
-        quotations = self.filtered(lambda order: order.state in ("draft", "sent"))
-        if not quotations:
-            return
-        requests = (
-            self.env["payment.request"]
-            .sudo()
-            .search(
-                [
-                    ("sale_order_id", "in", quotations.ids),
-                    ("purpose", "=", "quote"),
-                    ("state", "=", "open"),
-                ]
-            )
-        )
-        requests.filtered(
-            lambda request: (
-                request.quote_fingerprint
-                != request.sale_order_id._get_payment_request_fingerprint()
-            )
-        )._mark_quote_updated()
-
-    def action_send_updated_quotation(self):
-        """Send the customer a new approval link for the updated quotation."""
-        self.ensure_one()
-        outdated = self.sudo().payment_request_ids.filtered("quote_outdated")[:1]
-        if not outdated:
-            return False
-        return self.env["payment.request"].browse(outdated.id).action_send_updated_quotation()
 
     def _get_totals_under_payment_requests(self):
         """Return {order id: total} of the orders that have open payment requests."""
@@ -334,7 +192,7 @@ class SaleOrder(models.Model):
 
     def action_enable_autopay(self):
         """Charge the order's invoices to its saved card as soon as they are posted."""
-        if not self.env.user.has_group(CARDS_GROUP):
+        if not self.env.user.has_group(const.CARDS_GROUP):
             raise AccessError(
                 self.env._("Only users with the Customer cards right set up auto-pay.")
             )

@@ -70,7 +70,7 @@ class TestDuplicatePayment(PostProcessingCommon):
         request = self._open()
         tx = self._pay(request)
         tx._post_process()
-        request.sudo()._mark_paid(tx)
+        tx.sudo()._payment_request_mark_paid()
         self.assertFalse(request.is_paid_twice)
         self.assertFalse(tx.payment_request_duplicate_state)
 
@@ -78,7 +78,7 @@ class TestDuplicatePayment(PostProcessingCommon):
         request = self._open()
         tx = self._pay(request)
         request.sudo().paid_transaction_id = False  # as paid by an earlier version
-        request.sudo()._mark_paid(tx)
+        tx.sudo()._payment_request_mark_paid()
         self.assertFalse(request.is_paid_twice)
         second = self._pay(request, tx=self._create_tx(request))
         self.assertTrue(request.is_paid_twice)

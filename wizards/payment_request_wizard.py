@@ -9,18 +9,10 @@ from odoo.exceptions import UserError
 from odoo.tools import email_normalize
 from odoo.tools import format_amount
 
-from ..models.payment_request import CHANNELS
-from ..models.payment_request import PURPOSES
+from odoo.addons.payment_request import const
+
 
 # The purposes offered from each kind of document; the first is the default.
-PURPOSES_BY_MODEL = {
-    "res.partner": ("free", "wallet", "invoices"),
-    "sale.order": ("deposit", "order", "quote"),
-    "account.move": ("invoice",),
-}
-SOURCE_MODELS = tuple(PURPOSES_BY_MODEL)
-
-
 class PaymentRequestWizard(models.TransientModel):
     _name = "payment.request.wizard"
     _description = "Request Payment"
@@ -34,7 +26,7 @@ class PaymentRequestWizard(models.TransientModel):
     res_ids = fields.Json(string="Source Records", readonly=True)
     record_count = fields.Integer(compute="_compute_record_count")
     request_id = fields.Many2one(comodel_name="payment.request", readonly=True)
-    purpose = fields.Selection(selection=PURPOSES, required=True)
+    purpose = fields.Selection(selection=const.PURPOSES, required=True)
     # Each field has its own compute, precomputed: `create` over the ORM (an integration, a
     # server action) with any subset of the fields gets the same defaults as the form.
     partner_id = fields.Many2one(
@@ -82,7 +74,7 @@ class PaymentRequestWizard(models.TransientModel):
         compute="_compute_external_reference", store=True, readonly=False, precompute=True
     )
     channel = fields.Selection(
-        selection=CHANNELS,
+        selection=const.CHANNELS,
         required=True,
         compute="_compute_channel",
         store=True,
@@ -120,7 +112,7 @@ class PaymentRequestWizard(models.TransientModel):
                 purpose=request.purpose,
             )
             return values
-        if model not in SOURCE_MODELS:
+        if model not in const.SOURCE_MODELS:
             raise UserError(
                 self.env._("Payment requests are sent from a customer, an order or an invoice.")
             )
@@ -141,7 +133,7 @@ class PaymentRequestWizard(models.TransientModel):
             order.state in ("draft", "sent") for order in records
         ):
             return "quote"
-        return PURPOSES_BY_MODEL[records._name][0]
+        return const.PURPOSES_BY_MODEL[records._name][0]
 
     # === COMPUTE METHODS === #
 
@@ -601,7 +593,7 @@ class PaymentRequestWizard(models.TransientModel):
             return self._action_resend()
         if self.mode == "amend":
             return self._action_amend()
-        if self.purpose not in PURPOSES_BY_MODEL[self.res_model]:
+        if self.purpose not in const.PURPOSES_BY_MODEL[self.res_model]:
             raise UserError(self.env._("This purpose cannot be requested from this document."))
         if self.record_count > 1:
             return self._action_send_bulk()
@@ -773,7 +765,7 @@ class PaymentRequestWizard(models.TransientModel):
 
     def _log_on_documents(self, requests, records):
         """Log on each source document which request was sent for it."""
-        channel_label = dict(CHANNELS)[self.channel]
+        channel_label = dict(const.CHANNELS)[self.channel]
         bodies = {}
         for request, record in zip(requests, records, strict=True):
             bodies[record.id] = Markup(
