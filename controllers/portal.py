@@ -12,7 +12,8 @@ from odoo.tools import consteq
 
 from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment.controllers import portal as payment_portal
-from odoo.addons.payment_request import const
+
+from .. import const
 
 
 class PaymentRequestPortal(payment_portal.PaymentPortal):

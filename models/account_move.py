@@ -17,7 +17,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 from odoo.tools import format_amount
 
-from odoo.addons.payment_request import const
+from .. import const
 
 _logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
 
-from odoo.addons.payment_request import const
+from .. import const
 
 
 class PaymentCardRequest(models.Model):

@@ -14,7 +14,7 @@ from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tools import plaintext2html
 
-from odoo.addons.payment_request import const
+from .. import const
 
 _logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 
-from odoo.addons.payment_request import const
+from .. import const
 
 
 class SaleOrder(models.Model):

@@ -9,7 +9,7 @@ from odoo.exceptions import UserError
 from odoo.tools import email_normalize
 from odoo.tools import format_amount
 
-from odoo.addons.payment_request import const
+from .. import const
 
 
 # The purposes offered from each kind of document; the first is the default.
