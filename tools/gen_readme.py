@@ -78,11 +78,12 @@ def build():
 
 def build_html(text):
     """Return the text of static/description/index.html: README.rst rendered by docutils."""
+    manifest = ast.literal_eval((ROOT / "__manifest__.py").read_text(encoding="utf-8"))
     import docutils.core  # noqa: PLC0415 (only the HTML needs it)
 
     html = docutils.core.publish_string(
         text,
-        writer_name="html4css1",
+        writer_name="html5",
         settings_overrides={
             "embed_stylesheet": True,
             "output_encoding": "unicode",
@@ -90,10 +91,13 @@ def build_html(text):
             "halt_level": 2,
             "traceback": True,
             "doctitle_xform": False,
+            "title": manifest["name"],
         },
     )
-    # Stable output: drop the docutils version that the generator tag names.
-    return "\n".join(line for line in html.splitlines() if 'name="generator"' not in line) + "\n"
+    # Stable output: drop the docutils version that the generator tag names. No XML
+    # declaration: Odoo 17+ warns about one in a module's index.html.
+    lines = html.removeprefix('<?xml version="1.0" encoding="utf-8"?>\n').splitlines()
+    return "\n".join(line for line in lines if 'name="generator"' not in line) + "\n"
 
 
 def main(argv):
