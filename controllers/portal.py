@@ -34,8 +34,8 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
         """Return the record of `model`, in sudo mode, if the access token opens it.
 
         Stricter than portal's `CustomerPortal._document_check_access`, whose `consteq` check
-        it shares: the token is needed even by a user who may read the record (a salesman
-        does not get the customer's pay page of a draft), an unknown record and a wrong
+        it shares: the token is needed even by a user who may read the record (the page is
+        the customer's, opened by the link they were sent), an unknown record and a wrong
         token both answer 404 (no MissingError/AccessError to tell ids that exist), and a
         non-ASCII token or an id that is not a positive integer is refused before `consteq`
         or PostgreSQL would raise a server error.
