@@ -96,6 +96,15 @@ class TestRequestNumbering(PaymentRequestCommon):
             self.env["ir.sequence"].search_count([("code", "=", "payment.request")]), count
         )
 
+    def test_update_keeps_a_changed_prefix(self):
+        sequence = self.env.ref("payment_request.seq_payment_request")
+        sequence.prefix = "PAY-%(year)s-"
+        convert_file(
+            self.env, "payment_request", "data/payment_request_data.xml", {}, mode="update"
+        )
+        self.env.invalidate_all()
+        self.assertEqual(sequence.prefix, "PAY-%(year)s-")
+
     def test_existing_companies_have_theirs(self):
         companies = self.env["res.company"].with_context(active_test=False).search([])
         self.assertTrue(all(companies.mapped("payment_request_sequence_id")))
