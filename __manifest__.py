@@ -8,6 +8,8 @@
     "website": "https://github.com/payment-request/payment_request",
     "author": "payment_request authors",
     "license": "LGPL-3",
+    "maintainers": ["payment-request"],
+    "development_status": "Beta",
     "depends": [
         "account_payment",
         "sale",
@@ -16,7 +18,7 @@
         "payment_stripe",
     ],
     "external_dependencies": {
-        "python": ["stripe", "phonenumbers"],
+        "python": ["stripe"],
     },
     "data": [
         "security/payment_request_security.xml",

@@ -26,6 +26,13 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
     def _get_record_sudo(self, model, record_id, access_token):
         """Return the record of `model`, in sudo mode, if the access token opens it.
 
+        Stricter than portal's `CustomerPortal._document_check_access`, whose `consteq` check
+        it shares: the token is needed even by a user who may read the record (the page is
+        the customer's, opened by the link they were sent), an unknown record and a wrong
+        token both answer 404 (no MissingError/AccessError to tell ids that exist), and a
+        non-ASCII token or an id that is not a positive integer is refused before `consteq`
+        or PostgreSQL would raise a server error.
+
         :raise NotFound: for an unknown record or a wrong token, so that nothing leaks
         """
         if not isinstance(access_token, str) or not access_token or not access_token.isascii():

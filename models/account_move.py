@@ -424,7 +424,12 @@ class AccountMove(models.Model):
         }
 
     def _payment_request_autopay_succeeded(self, order, tx):
-        """Send the receipt of the payment and log the charge on the order."""
+        """Send the receipt of the payment and log the charge on the order.
+
+        The receipt is account's payment receipt: auto-pay charges an invoice, not a payment
+        request, so the payment is the only record to print. It uses the company's document
+        layout (``web.external_layout``), as the receipt of payment requests does.
+        """
         self.ensure_one()
         self.sudo().payment_request_autopay_state = "done"
         payment = tx.payment_id

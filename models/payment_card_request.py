@@ -96,6 +96,7 @@ class PaymentCardRequest(models.Model):
             self.message_post_with_source(
                 "payment_request.mail_template_payment_card_request",
                 message_type="comment",
+                email_layout_xmlid="mail.mail_notification_light",
                 subtype_xmlid="mail.mt_comment",
             )
         if channel in ("sms", "both"):

@@ -53,6 +53,7 @@ class PaymentRequest(models.Model):
                 request.message_post_with_source(
                     "payment_request.mail_template_payment_request_receipt",
                     message_type="comment",
+                    email_layout_xmlid="mail.mail_notification_light",
                     subtype_xmlid="mail.mt_note",
                     force_send=False,
                 )

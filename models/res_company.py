@@ -58,7 +58,8 @@ class ResCompany(models.Model):
     def _payment_request_ensure_sequence(self):
         """Return the numbering sequences of payment requests of the companies, made if missing.
 
-        Companies get theirs when created (and at install), so that numbering never creates
+        The main company's is the data record ``payment_request.seq_payment_request``; other
+        companies get theirs when created (and at install), so that numbering never creates
         one on the fly. Where one is still missing, the company row is locked and then written:
         a concurrent transaction that also found none waits for the lock and then fails with a
         serialization error, which Odoo retries, instead of making a second sequence.
@@ -92,6 +93,29 @@ class ResCompany(models.Model):
                 company.payment_request_sequence_id = sequence
             sequences |= company.payment_request_sequence_id
         return sequences
+
+    @api.model
+    def _payment_request_adopt_main_sequence(self):
+        """Give the main company's sequence the XML id of the data sequence, if it has none.
+
+        Databases that numbered requests before ``payment_request.seq_payment_request`` was
+        a data record have a sequence for their main company already: it becomes the data
+        record, which keeps its numbers and does not make a second sequence at update.
+        """
+        if self.env.ref("payment_request.seq_payment_request", raise_if_not_found=False):
+            return
+        company = self.env.ref("base.main_company", raise_if_not_found=False)
+        sequence = company and company.sudo().payment_request_sequence_id
+        if sequence:
+            self.env["ir.model.data"]._update_xmlids(
+                [
+                    {
+                        "xml_id": "payment_request.seq_payment_request",
+                        "record": sequence,
+                        "noupdate": True,
+                    }
+                ]
+            )
 
     @api.model
     def _payment_request_init_sequences(self):

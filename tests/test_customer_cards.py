@@ -298,6 +298,9 @@ class TestCardRequests(MockEmail, MockSMS, CustomerCardsCommon, HttpCase):
         mail = self._new_mails.filtered(lambda mail: mail.res_id == card_request.id)
         self.assertEqual(mail.recipient_ids, self.customer)
         self.assertIn(link.replace("&", "&amp;"), mail.body_html)
+        # Wrapped in Odoo's light email layout, as the company's other customer emails.
+        model = self.env["ir.model"]._get(card_request._name).name
+        self.assertIn(f"Your {model}", mail.body_html)
         self.assertEqual(self._new_sms.number, "+32470123456")
         self.assertIn(link, self._new_sms.body)
 

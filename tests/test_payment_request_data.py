@@ -72,6 +72,39 @@ class TestRequestNumbering(PaymentRequestCommon):
         )
         self.assertEqual(len(set(requests.mapped("name"))), 2)
 
+    def test_main_company_numbers_with_the_data_sequence(self):
+        sequence = self.env.ref("payment_request.seq_payment_request")
+        self.assertEqual(self.env.ref("base.main_company").payment_request_sequence_id, sequence)
+        expected = sequence.get_next_char(sequence.number_next_actual)
+        request = self.env["payment.request"].create(
+            {"partner_id": self.customer.id, "amount": 10.0, "company_id": sequence.company_id.id}
+        )
+        self.assertEqual(request.name, expected)
+
+    def test_update_adopts_a_sequence_made_before_it_was_data(self):
+        """A database numbered before the data record: its sequence becomes the record."""
+        sequence = self.env.ref("payment_request.seq_payment_request")
+        self.env["ir.model.data"].search(
+            [("module", "=", "payment_request"), ("name", "=", "seq_payment_request")]
+        ).unlink()
+        count = self.env["ir.sequence"].search_count([("code", "=", "payment.request")])
+        convert_file(
+            self.env, "payment_request", "data/payment_request_data.xml", {}, mode="update"
+        )
+        self.assertEqual(self.env.ref("payment_request.seq_payment_request"), sequence)
+        self.assertEqual(
+            self.env["ir.sequence"].search_count([("code", "=", "payment.request")]), count
+        )
+
+    def test_update_keeps_a_changed_prefix(self):
+        sequence = self.env.ref("payment_request.seq_payment_request")
+        sequence.prefix = "PAY-%(year)s-"
+        convert_file(
+            self.env, "payment_request", "data/payment_request_data.xml", {}, mode="update"
+        )
+        self.env.invalidate_all()
+        self.assertEqual(sequence.prefix, "PAY-%(year)s-")
+
     def test_existing_companies_have_theirs(self):
         companies = self.env["res.company"].with_context(active_test=False).search([])
         self.assertTrue(all(companies.mapped("payment_request_sequence_id")))

@@ -213,6 +213,9 @@ class TestPostProcessing(PostProcessingCommon):
         self.assertEqual(len(mail), 1)
         self.assertEqual(mail.recipient_ids, self.customer)
         self.assertIn("receipt", mail.subject.lower())
+        # Wrapped in Odoo's light email layout, as the company's other customer emails.
+        model = self.env["ir.model"]._get(request._name).name
+        self.assertIn(f"Your {model}", mail.body_html)
         attachment = mail.attachment_ids
         self.assertEqual(attachment.mimetype, "application/pdf")
         self.assertTrue(attachment.raw.startswith(b"%PDF-"))

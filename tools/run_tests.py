@@ -15,7 +15,7 @@ Writes ``.test-results/summary.json`` and ends with the line
 Exits 1 when anything failed or the addon did not install; 0 otherwise, also when Odoo is
 absent (the output then says why the Odoo suite did not run and how many tests it holds).
 
-Usage: ``run_tests.py [--static | --free | --odoo] [--reuse-db] [--db NAME]
+Usage: ``run_tests.py [--static | --pylint | --free | --odoo] [--reuse-db] [--db NAME]
 [--addon-dir PATH] [-- PYTEST_ARGS]``; the pytest arguments go to the Odoo run only.
 """
 
@@ -99,8 +99,12 @@ def pylint_copy():
     return copy
 
 
-def static_checks():
-    """Run ruff and pylint-odoo; return the names of the checks that failed."""
+def static_checks(only=None):
+    """Run ruff and pylint-odoo; return the names of the checks that failed.
+
+    :param only: the names of the checks to run (all by default); .pre-commit-config.yaml
+        runs pylint-odoo alone, on the same copy as `make lint`
+    """
     ruff = [sys.executable, "-m", "ruff"]
     checks = {
         "ruff check": ([*ruff, "check", "."], ROOT),
@@ -108,11 +112,13 @@ def static_checks():
         # Run in the copy, on ".": the paths it prints are relative to the repository.
         "pylint-odoo": (
             [sys.executable, "-m", "pylint", f"--rcfile={ROOT / '.pylintrc'}", "."],
-            pylint_copy(),
+            pylint_copy() if not only or "pylint-odoo" in only else None,
         ),
     }
     failed = []
     for name, (cmd, cwd) in checks.items():
+        if only and name not in only:
+            continue
         if run(cmd, cwd=cwd):
             failed.append(name)
         print(f"{name}: {'FAILED' if name in failed else 'ok'}", flush=True)
@@ -314,6 +320,9 @@ def parse_args(argv):
     )
     part = parser.add_mutually_exclusive_group()
     part.add_argument("--static", action="store_true", help="static checks only (make lint)")
+    part.add_argument(
+        "--pylint", action="store_true", help="pylint-odoo only, as make lint runs it"
+    )
     part.add_argument("--free", action="store_true", help="Odoo-free tests only")
     part.add_argument("--odoo", action="store_true", help="Odoo suite only")
     parser.add_argument(
@@ -334,6 +343,8 @@ def parse_args(argv):
 
 def main(argv):
     args = parse_args(argv)
+    if args.pylint:  # the pre-commit hook: no summary, the exit status says it
+        return 1 if static_checks(only=("pylint-odoo",)) else 0
     everything = not (args.static or args.free or args.odoo)
     RESULTS.mkdir(exist_ok=True)
     total = dict.fromkeys(KEYS, 0)

@@ -62,7 +62,29 @@ def test_manifest_contract():
     assert MANIFEST["installable"] is True
     for module in ("account_payment", "sale", "sms", "portal", "payment_stripe"):
         assert module in MANIFEST["depends"]
-    assert set(MANIFEST["external_dependencies"]["python"]) == {"stripe", "phonenumbers"}
+    # phonenumbers is imported by Odoo's phone_validation, not by the addon: not declared.
+    assert set(MANIFEST["external_dependencies"]["python"]) == {"stripe"}
+    # As an OCA repository: GitHub handles of the maintainers, and a development status
+    # among the values the OCA's tools know.
+    assert MANIFEST["maintainers"]
+    assert all(re.fullmatch(r"[A-Za-z0-9-]+", handle) for handle in MANIFEST["maintainers"])
+    assert MANIFEST["development_status"] in ("Alpha", "Beta", "Production/Stable", "Mature")
+    assert MANIFEST["website"].startswith("https://github.com/")
+
+
+def test_declared_python_dependencies_are_imported_by_the_addon():
+    """external_dependencies lists what the addon's own code imports, no more."""
+    imported = set()
+    for path in repo_files("*.py"):
+        if path.startswith(("tools/", "tests/")):
+            continue
+        for node in ast.walk(ast.parse((ROOT / path).read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.partition(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module.partition(".")[0])
+    declared = set(MANIFEST["external_dependencies"]["python"])
+    assert declared <= imported, f"declared but never imported: {declared - imported}"
 
 
 @pytest.mark.parametrize("key", ["data", "demo"])
