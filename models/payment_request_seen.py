@@ -57,8 +57,9 @@ class PaymentRequest(models.Model):
         """Count a visit of the customer on the pay page of the request.
 
         One UPDATE statement, so that the public page stays as cheap as it was; the chatter is
-        told only of the first visit. The caller decides who is a customer (not staff, not a
-        link preview).
+        told only of the first visit. A row locked by another transaction (a payment, the
+        reminder cron) is not waited for: the page does not slow down, and that visit is not
+        counted. The caller decides who is a customer (not staff, not a link preview).
 
         :return: whether this was the first visit
         :rtype: bool
@@ -71,7 +72,9 @@ class PaymentRequest(models.Model):
                    SET view_count = COALESCE(view_count, 0) + 1,
                        last_viewed_date = %(now)s,
                        first_viewed_date = COALESCE(first_viewed_date, %(now)s)
-                 WHERE id = %(id)s
+                 WHERE id IN (
+                       SELECT id FROM payment_request WHERE id = %(id)s FOR UPDATE SKIP LOCKED
+                 )
              RETURNING first_viewed_date = last_viewed_date AND view_count = 1
                 """,
                 now=fields.Datetime.now(),
