@@ -3,6 +3,7 @@
 
 from datetime import timedelta
 
+import phonenumbers
 import requests
 import stripe
 
@@ -173,3 +174,61 @@ MAX_REASON_LENGTH = 2000
 # A drawn signature is a PNG of a few dozen kilobytes, base64-encoded.
 MAX_SIGNATURE_LENGTH = 2 * 1024 * 1024
 PAYMENT_FLOWS = ("redirect", "direct", "token")
+
+# === VIEWS OF THE PAY PAGE AND REMINDERS === #
+
+# Written by the pay page and the reminder cron only.
+VIEW_FIELDS = {"first_viewed_date", "last_viewed_date", "view_count"}
+REMINDER_FIELDS = {"reminder_step", "reminder_count", "last_reminder_date", "open_date"}
+WORKFLOW_FIELDS |= VIEW_FIELDS | REMINDER_FIELDS
+
+# Link previewers and crawlers that open a link without the customer (chat apps, mail clients,
+# search engines): their visits are not views. Lowercase substrings of the User-Agent header.
+LINK_PREVIEW_AGENTS = (
+    "facebookexternalhit",
+    "facebot",
+    "twitterbot",
+    "slackbot",
+    "slack-imgproxy",
+    "linkedinbot",
+    "whatsapp",
+    "telegrambot",
+    "discordbot",
+    "skypeuripreview",
+    "microsoft office",
+    "ms-office",
+    "microsoftpreview",
+    "outlook-iossdk",
+    "googlebot",
+    "google-pagerenderer",
+    "bingbot",
+    "bingpreview",
+    "applebot",
+    "yandexbot",
+    "duckduckbot",
+    "baiduspider",
+    "pinterestbot",
+    "redditbot",
+    "embedly",
+    "iframely",
+    "vkshare",
+    "viber",
+    "snapchat",
+    "mattermost",
+    "rocket.chat",
+    "headlesschrome",
+)
+
+# Reminder steps, in escalation order: a step is never sent after a later one.
+REMINDER_STEPS = [
+    ("none", "None"),
+    ("email", "Email reminder"),
+    ("sms", "SMS reminder"),
+]
+REMINDER_STEP_RANK = {step: rank for rank, (step, _label) in enumerate(REMINDER_STEPS)}
+REMINDER_BATCH_SIZE = 100
+# Numbers that can receive an SMS.
+MOBILE_NUMBER_TYPES = (
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+)

@@ -155,7 +155,19 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
     def payment_request_page(self, request_id, access_token=None, **kwargs):
         """Show the request to the customer, with the payment form while it can be paid."""
         request_sudo = self._get_payment_request_sudo(request_id, access_token)
+        if self._is_customer_view():
+            request_sudo._register_customer_view()
         return self._render_payment_request_page(request_sudo)
+
+    def _is_customer_view(self):
+        """Return whether the page is opened by the customer: not by staff checking the link,
+        nor by a chat app or mail client making a preview of it."""
+        if request.httprequest.method != "GET":
+            return False  # HEAD: a link checker
+        user_agent = (request.httprequest.user_agent.string or "").lower()
+        if not user_agent or any(agent in user_agent for agent in const.LINK_PREVIEW_AGENTS):
+            return False
+        return not request.env.user._is_internal()
 
     def _render_payment_request_page(self, request_sudo, error_message=None):
         """Render the customer's page of the request, with an error from a refused action."""

@@ -9,6 +9,8 @@ from . import payment_request
 from . import payment_request_portal
 from . import payment_request_quote
 from . import payment_request_receipt
+from . import payment_request_reminder
+from . import payment_request_seen
 from . import payment_token
 from . import payment_transaction
 from . import res_company

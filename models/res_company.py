@@ -45,6 +45,33 @@ class ResCompany(models.Model):
         help="Numbers the payment requests of the company.",
     )
 
+    # --- Reminders (issue 15: reminders that escalate) ---
+    payment_request_reminder = fields.Boolean(
+        string="Payment Request Reminders",
+        help="Remind customers who did not pay their payment request yet, as scheduled.",
+    )
+    payment_request_reminder_email = fields.Boolean(
+        string="Email Reminder",
+        default=True,
+        help="Email a reminder once a share of the validity has passed.",
+    )
+    payment_request_reminder_email_percent = fields.Integer(
+        string="Email Reminder After (% of validity)",
+        default=50,
+        help="Share of the validity of the link, in percent, after which the email goes.",
+    )
+    payment_request_reminder_sms = fields.Boolean(
+        string="SMS Reminder",
+        default=True,
+        help="Text a reminder shortly before expiry to customers with a valid mobile number.",
+    )
+    payment_request_reminder_sms_hours = fields.Integer(
+        string="SMS Reminder Before Expiry (hours)",
+        default=2,
+        help="How many hours before the link expires the SMS goes.",
+    )
+    # --- End of reminders ---
+
     # === CRUD METHODS === #
 
     @api.model_create_multi
@@ -159,3 +186,23 @@ class ResCompany(models.Model):
                             url=url,
                         )
                     )
+
+    # --- Reminders (issue 15: reminders that escalate) ---
+    @api.constrains("payment_request_reminder_email_percent", "payment_request_reminder_sms_hours")
+    def _check_payment_request_reminder_schedule(self):
+        for company in self:
+            if not 0 < company.payment_request_reminder_email_percent < 100:
+                raise ValidationError(
+                    self.env._(
+                        "The email reminder of %(company)s goes after more than 0 and less than "
+                        "100 percent of the validity.",
+                        company=company.name,
+                    )
+                )
+            if company.payment_request_reminder_sms_hours <= 0:
+                raise ValidationError(
+                    self.env._(
+                        "The SMS reminder of %(company)s goes at least one hour before expiry.",
+                        company=company.name,
+                    )
+                )

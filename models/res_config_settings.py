@@ -25,3 +25,20 @@ class ResConfigSettings(models.TransientModel):
     payment_request_auto_refund_duplicates = fields.Boolean(
         related="company_id.payment_request_auto_refund_duplicates", readonly=False
     )
+
+    # --- Reminders (issue 15: reminders that escalate) ---
+    payment_request_reminder = fields.Boolean(
+        related="company_id.payment_request_reminder", readonly=False
+    )
+    payment_request_reminder_email = fields.Boolean(
+        related="company_id.payment_request_reminder_email", readonly=False
+    )
+    payment_request_reminder_email_percent = fields.Integer(
+        related="company_id.payment_request_reminder_email_percent", readonly=False
+    )
+    payment_request_reminder_sms = fields.Boolean(
+        related="company_id.payment_request_reminder_sms", readonly=False
+    )
+    payment_request_reminder_sms_hours = fields.Integer(
+        related="company_id.payment_request_reminder_sms_hours", readonly=False
+    )

@@ -1,5 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+import phonenumbers
+
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -192,3 +194,24 @@ class ResPartner(models.Model):
             "url": card_request.get_portal_url(),
             "target": "new",
         }
+
+    # === REMINDERS === #
+
+    def _payment_request_mobile_number(self):
+        """Return the mobile number of the partner in E.164, or False if it has no valid one.
+
+        The mobile field first, then the phone field, as long as the number may be a mobile
+        one for its country (a fixed line cannot receive an SMS).
+        """
+        self.ensure_one()
+        for fname in ("mobile", "phone"):
+            number = self._phone_format(fname=fname, force_format="E164")
+            if not number:
+                continue
+            try:
+                parsed = phonenumbers.parse(number)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.number_type(parsed) in const.MOBILE_NUMBER_TYPES:
+                return number
+        return False

@@ -11,7 +11,9 @@ from . import test_pay_page
 from . import test_payment_request
 from . import test_payment_request_data
 from . import test_payment_request_messages
+from . import test_payment_request_reminder
 from . import test_payment_request_rpc
+from . import test_payment_request_seen
 from . import test_payment_request_tours
 from . import test_payment_request_wizard
 from . import test_payment_request_wizard_orm
