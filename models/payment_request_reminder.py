@@ -252,6 +252,7 @@ class PaymentRequest(models.Model):
             request.message_post_with_source(
                 template,
                 message_type="comment",
+                email_layout_xmlid="mail.mail_notification_light",
                 subtype_xmlid="payment_request.mt_payment_request_reminder",
             )
         self._count_reminders()
