@@ -16,7 +16,7 @@ REUSE_DB ?=
 REUSE_FLAG := $(if $(filter 1 yes true,$(REUSE_DB)),--reuse-db)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lint test test-free test-odoo run bench lock i18n clean distclean
+.PHONY: help setup lint test test-free test-odoo run bench load lock i18n clean distclean
 
 help:
 	@echo "make run        Odoo 18 on http://localhost:8069 with this addon, payment_demo and"
@@ -30,6 +30,8 @@ help:
 	@echo "make test-odoo  Odoo suite only; REUSE_DB=1 upgrades the test database instead"
 	@echo "                of recreating it; ODOO_TEST_ARGS=\"-k name\" selects tests"
 	@echo "make bench      benchmarks (figures, not tests); BENCH_ARGS=\"--requests N\""
+	@echo "make load       load test: customers paying at once on Odoo with 4 workers, on the"
+	@echo "                bench database; LOAD_ARGS=\"--customers N --pairs N --timeout S\""
 	@echo "make lock       recompile tools/requirements.txt from tools/requirements.in"
 	@echo "make i18n       export i18n/payment_request.pot and merge it into fr.po (after make test)"
 	@echo "make clean      remove .test-results/ and caches; make distclean also .venv/, .odoo/"
@@ -56,6 +58,9 @@ run:
 
 bench:
 	$(BOOTSTRAP) -- tools/bench.py $(BENCH_ARGS)
+
+load:
+	$(BOOTSTRAP) -- tools/load_test.py $(LOAD_ARGS)
 
 lock:
 	$(BOOTSTRAP) --setup-only

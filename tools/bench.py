@@ -11,9 +11,10 @@
    rebuilds it).
 2. Backend figures by ``tools/bench_backend.py`` (a child that imports Odoo): the list
    "Payment Requests" (first page, default filter, each filter and group-by) against Sales >
-   Orders; the bulk send of 50 and 500 requests by email and SMS (rolled back); the expiry
-   cron over every request made open and overdue in a scratch copy of the database
-   (``<db>_scratch``, dropped afterwards).
+   Orders; the customer, sales order and invoice forms (``web_read`` of the form's fields)
+   against the same forms without the fields the addon's views add; the bulk send of 50 and
+   500 requests by email and SMS (rolled back); the expiry cron over every request made open
+   and overdue in a scratch copy of the database (``<db>_scratch``, dropped afterwards).
 3. One Odoo HTTP server (one process, no cron) on a free port: logged out, the pay page GET
    against Odoo's ``/payment/pay`` for the same amount, currency, partner and company, then the
    JSON transaction route of the pay page against Odoo's ``/payment/transaction`` for the
@@ -27,7 +28,7 @@ reason when Odoo 18 or PostgreSQL is absent, the database cannot be made or a pa
 answer as expected. Logs are in ``.test-results/``.
 
 Usage: ``bench.py [--requests N] [--rounds N] [--warmup N] [--list-rounds N] [--db NAME]
-[--fresh | --no-update] [--skip cron,bulk,lists,http]``.
+[--form-rounds N] [--fresh | --no-update] [--skip cron,bulk,lists,forms,http]``.
 """
 
 import argparse
@@ -419,6 +420,7 @@ def parse_args(argv):
     parser.add_argument("--rounds", type=int, default=50, help="kept HTTP calls of each (50)")
     parser.add_argument("--warmup", type=int, default=5, help="HTTP calls of each first (5)")
     parser.add_argument("--list-rounds", type=int, default=9, help="runs of each list case (9)")
+    parser.add_argument("--form-rounds", type=int, default=15, help="runs of each form (15)")
     parser.add_argument(
         "--db", default=BENCH_DB, help=f"database, named *bench* (default {BENCH_DB})"
     )
@@ -430,11 +432,15 @@ def parse_args(argv):
         help=f"reuse the database as it is, without -u {ADDON}",
     )
     parser.add_argument(
-        "--skip", default="", help="comma-separated parts not to measure: http,lists,bulk,cron"
+        "--skip",
+        default="",
+        help="comma-separated parts not to measure: http,lists,forms,bulk,cron",
     )
     args = parser.parse_args(argv)
-    if min(args.rounds, args.warmup, args.requests, args.list_rounds) < 1:
-        parser.error("--rounds, --warmup, --list-rounds and --requests must be at least 1")
+    if min(args.rounds, args.warmup, args.requests, args.list_rounds, args.form_rounds) < 1:
+        parser.error(
+            "--rounds, --warmup, --list-rounds, --form-rounds and --requests must be at least 1"
+        )
     if args.requests < max(BULK_SIZES):
         parser.error(f"--requests must be at least {max(BULK_SIZES)}")
     if "bench" not in args.db:
@@ -481,6 +487,15 @@ def main(argv):
                 (
                     "Backend list Payment Requests, 80 rows (web_search_read)",
                     bench_report.list_rows(lists),
+                )
+            )
+        if "forms" not in args.skip:
+            say("Backend forms: customer, order and invoice, with and without the addon's fields")
+            forms = raw["forms"] = backend(odoo_dir, pg, args.db, "forms", args.form_rounds)
+            sections.append(
+                (
+                    "Backend forms, opened as the web client does (web_read of the form's fields)",
+                    bench_report.form_rows(forms),
                 )
             )
         if "bulk" not in args.skip:

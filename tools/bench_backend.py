@@ -13,6 +13,12 @@ Usage: ``bench_backend.py CONFIG DATABASE MARK MODE [ARGS...]``; prints ``MARK {
 - ``bulk SIZES``: the wizard "Request a Payment" from the customers' list, on SIZES customers
   (comma-separated), by email and SMS (queued, as the bulk action does); queries and seconds
   of ``create`` + ``action_send``; rolled back after each size.
+- ``forms ROUNDS``: the customer, sales order and invoice forms opened as the web client opens
+  them (``get_views`` once, then ``web_read`` of one record with the specification of the
+  form view's fields, x2many sub-lists included), on the records with the most payment
+  requests; against the same ``web_read`` without the fields that the addon's inheriting
+  form views add (found in ``ir.ui.view`` through ``ir.model.data``, module payment_request).
+  Round-robin, ``ROUNDS`` runs each, the caches of the records emptied before each run.
 - ``cron``: in a scratch copy of the database, every request made open and overdue by one SQL
   UPDATE, then ``_cron_expire_requests`` called until nothing remains, one commit per batch
   as the scheduler does; total seconds, batches, queries per batch.
@@ -33,6 +39,15 @@ from odoo.tools.safe_eval import safe_eval
 
 LIMIT = 80
 COUNT_LIMIT = 10001
+ADDON = "payment_request"
+# The rows of a sub-list of a form that the web client reads with the record.
+SUBLIST_LIMIT = 40
+# model -> label of the forms measured by ``forms``.
+FORMS = (
+    ("res.partner", "Customer form (smart buttons)"),
+    ("sale.order", "Sales order form with requests"),
+    ("account.move", "Invoice form with requests"),
+)
 
 
 def specification(model, arch):
@@ -45,6 +60,126 @@ def specification(model, arch):
             continue
         spec[name] = {"fields": {"display_name": {}}} if field.relational else {}
     return spec
+
+
+def form_specification(model, node):
+    """Return the ``web_read`` specification of the fields under ``node`` of a form view.
+
+    As the web client builds it: ``{}`` for a plain field, the display name of a many2one, the
+    fields of the sub-list (or kanban) of an x2many with its first rows; nested views are not
+    searched for fields of ``model``.
+    """
+    spec = {}
+    for child in node:
+        if not isinstance(child.tag, str):
+            continue  # a comment
+        if child.tag != "field":
+            spec.update(form_specification(model, child))
+            continue
+        field = model._fields.get(child.get("name"))
+        if field is None:
+            continue
+        if field.type == "many2one":
+            spec[field.name] = {"fields": {"display_name": {}}}
+        elif field.type in ("one2many", "many2many"):
+            comodel = model.env[field.comodel_name]
+            views = {sub.tag: sub for sub in child if sub.tag in ("list", "kanban")}
+            view = views.get("list", views.get("kanban"))
+            fields = form_specification(comodel, view) if view is not None else {}
+            spec[field.name] = {
+                "fields": fields or {"display_name": {}},
+                "limit": SUBLIST_LIMIT,
+            }
+        else:
+            spec[field.name] = {}
+    return spec
+
+
+def addon_form_fields(env, model_name):
+    """Return ``(xml ids, field names)``: the addon's views inheriting forms of ``model_name``
+    and the fields they add at the top level (not the targets of ``position``, not the fields
+    of a sub-list the addon adds)."""
+    data = env["ir.model.data"].search([("module", "=", ADDON), ("model", "=", "ir.ui.view")])
+    views = (
+        env["ir.ui.view"]
+        .browse(data.mapped("res_id"))
+        .filtered(lambda view: view.model == model_name and view.type == "form" and view.inherit_id)
+    )
+    names = set()
+    for view in views:
+        for node in etree.fromstring(view.arch).iter("field"):
+            if node.get("position"):
+                continue
+            nested = any(
+                parent.tag == "field" and not parent.get("position")
+                for parent in node.iterancestors()
+            )
+            if not nested:
+                names.add(node.get("name"))
+    return sorted(views.get_external_id().values()), sorted(names)
+
+
+def measure_forms(env, rounds):
+    """Open each form with and without the addon's fields; see the module's docstring."""
+    env = env(context=dict(env.context, bin_size=True))  # as the web client reads binaries
+    cr = env.cr
+    company = env.company
+    cr.execute(
+        "SELECT partner_id FROM payment_request WHERE company_id = %s "
+        "GROUP BY partner_id ORDER BY COUNT(*) DESC, partner_id LIMIT 1",
+        [company.id],
+    )
+    partner_ids = [row[0] for row in cr.fetchall()]
+    cr.execute(
+        "SELECT sale_order_id FROM payment_request WHERE sale_order_id IS NOT NULL "
+        "AND company_id = %s GROUP BY sale_order_id ORDER BY COUNT(*) DESC, sale_order_id "
+        "LIMIT 1",
+        [company.id],
+    )
+    order_ids = [row[0] for row in cr.fetchall()]
+    cr.execute(
+        "SELECT rel.move_id FROM payment_request_account_move_rel rel "
+        "JOIN account_move m ON m.id = rel.move_id WHERE m.company_id = %s "
+        "GROUP BY rel.move_id ORDER BY COUNT(*) DESC, rel.move_id LIMIT 1",
+        [company.id],
+    )
+    move_ids = [row[0] for row in cr.fetchall()]
+    records = {"res.partner": partner_ids, "sale.order": order_ids, "account.move": move_ids}
+    plans, forms = [], []
+    for model_name, label in FORMS:
+        if not records[model_name]:
+            sys.exit(f"no {model_name} with payment requests in the bench database")
+        model = env[model_name]
+        record = model.browse(records[model_name])
+        arch = model.get_views([(False, "form")])["views"]["form"]["arch"]
+        spec = form_specification(model, etree.fromstring(arch))
+        views, added = addon_form_fields(env, model_name)
+        without = {name: value for name, value in spec.items() if name not in added}
+        counts = {}
+        if model_name == "res.partner":
+            counts["payment_request_count"] = record.payment_request_count
+        forms.append(
+            {
+                "model": model_name,
+                "label": label,
+                "record_id": record.id,
+                "record": record.display_name,
+                "views": views,
+                "addon_fields": sorted(set(added) & set(spec)),
+                "fields": len(spec),
+                "fields_without": len(without),
+                **counts,
+            }
+        )
+        plans.append((f"{model_name} with", lambda r=record, s=spec: r.web_read(s)))
+        plans.append((f"{model_name} without", lambda r=record, s=without: r.web_read(s)))
+    measured = timed(env, rounds, plans)
+    for form in forms:
+        ms, queries, _result = measured[f"{form['model']} with"]
+        ms_without, queries_without, _result = measured[f"{form['model']} without"]
+        form.update(ms=ms, queries=queries, ms_without=ms_without, queries_without=queries_without)
+    cr.rollback()
+    return {"rounds": rounds, "forms": forms}
 
 
 def search_view_cases(model, arch, uid):
@@ -200,6 +335,8 @@ def main():
             env = api.Environment(cr, admin.id, context)
             if mode == "lists":
                 result = measure_lists(env, int(args[0]))
+            elif mode == "forms":
+                result = measure_forms(env, int(args[0]))
             elif mode == "bulk":
                 result = measure_bulk(env, [int(size) for size in args[0].split(",")])
             else:

@@ -8,7 +8,7 @@ A row of the table is a dict: ``what`` (its label), ``ms`` and ``p90`` (millisec
 figures of what it is compared with, or None), ``target`` (a :class:`Target` or None) and
 ``note`` (free text: a total in seconds, batches...). :func:`verdict` says whether the row
 meets its target; :func:`format_table` prints them all. ``http_rows``, ``list_rows``,
-``bulk_rows`` and ``cron_rows`` turn what each part of the bench measured into rows.
+``bulk_rows``, ``cron_rows`` and ``form_rows`` turn what each part of the bench measured into rows.
 """
 
 import math
@@ -284,6 +284,28 @@ def bulk_rows(bulk):
                 "note": f"ms and queries per request; {run['queries']} queries, "
                 f"{run['seconds']:.1f} s, {run['created']} created; "
                 f"fit {fixed:.0f} + {per_request:.2f}/request",
+            }
+        )
+    return rows
+
+
+def form_rows(forms):
+    """One row per form: its ``web_read`` with the addon's fields against the same without."""
+    rows = []
+    for form in forms["forms"]:
+        added = ", ".join(form["addon_fields"]) or "none"
+        count = form.get("payment_request_count")
+        rows.append(
+            {
+                "what": f"{form['label']} vs without the addon's fields",
+                "ms": form["ms"],
+                "anchor_ms": form["ms_without"],
+                "queries": form["queries"],
+                "anchor_queries": form["queries_without"],
+                "target": Target(max_ratio=1.10),
+                "note": f"{form['model']} {form['record_id']}"
+                + (f" ({count} requests)" if count is not None else "")
+                + f"; {form['fields']} vs {form['fields_without']} fields; addon's: {added}",
             }
         )
     return rows

@@ -162,3 +162,49 @@ def test_cron_row_is_over_beyond_a_minute():
     (row,) = bench_report.cron_rows(cron)
     assert bench_report.failures(row) == ["105000.0 ms > 60000 ms"]
     assert "queries/batch 33-48" in row["note"]
+
+
+def form(model, ms, ms_without, **values):
+    return {
+        "model": model,
+        "label": f"{model} form",
+        "record_id": 7,
+        "record": "Bench",
+        "views": [f"payment_request.{model}_view_form"],
+        "addon_fields": ["payment_request_count", "payment_request_wallet_balance"],
+        "fields": 60,
+        "fields_without": 58,
+        "ms": ms,
+        "queries": 12,
+        "ms_without": ms_without,
+        "queries_without": 9,
+        **values,
+    }
+
+
+def test_form_rows_compare_each_form_with_itself_without_the_addon_fields():
+    forms = {
+        "rounds": 15,
+        "forms": [
+            form("res.partner", 10.5, 10.0, payment_request_count=42),
+            form("sale.order", 23.0, 20.0),
+        ],
+    }
+    partner, order = bench_report.form_rows(forms)
+    assert partner["anchor_ms"] == 10.0 and partner["anchor_queries"] == 9
+    assert bench_report.verdict(partner) == "ok"  # 1.05x
+    assert bench_report.failures(order) == ["ms 1.15x > 1.10x"]
+    assert partner["note"] == (
+        "res.partner 7 (42 requests); 60 vs 58 fields; "
+        "addon's: payment_request_count, payment_request_wallet_balance"
+    )
+    assert "requests)" not in order["note"]
+    text = bench_report.format_table([partner, order])
+    assert "1.05x" in text and "1.15x" in text and "OVER" in text
+    assert bench_report.to_json(order)["target"] == "<=1.10x"
+
+
+def test_form_row_without_addon_fields_says_so():
+    (row,) = bench_report.form_rows({"forms": [form("account.move", 5.0, 5.0, addon_fields=[])]})
+    assert row["note"].endswith("addon's: none")
+    assert bench_report.verdict(row) == "ok"
