@@ -6,6 +6,7 @@ from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
+from .. import const
 from .test_payment_request_wizard import RequestSendingCommon
 
 
@@ -272,6 +273,29 @@ class TestReceiptOffCriticalPath(PostProcessingCommon):
         return self._new_mails.filtered(
             lambda mail: mail.res_id == request.id and "receipt" in (mail.subject or "").lower()
         )
+
+    def test_receipt_cron_works_in_small_committed_batches(self):
+        """Each call makes at most one small batch and reports what is left, so a slow report
+        engine cannot make one call outlive the cron worker's time limit (and lose it all)."""
+        requests = self.env["payment.request"]
+        for _index in range(const.RECEIPT_BATCH_SIZE + 2):
+            request = self._open()
+            tx = self._create_tx(request)
+            tx._set_done()
+            tx._post_process()
+            requests |= request
+        self.assertEqual(set(requests.mapped("receipt_state")), {"to_send"})
+        with self.mock_mail_gateway():
+            remaining = self.env["payment.request"]._cron_send_receipts()
+        self.assertEqual(remaining, 2)
+        self.assertEqual(
+            len(requests.filtered(lambda request: request.receipt_state == "sent")),
+            const.RECEIPT_BATCH_SIZE,
+        )
+        self.assertLessEqual(const.RECEIPT_BATCH_SIZE, 20)
+        with self.mock_mail_gateway():
+            self.assertEqual(self.env["payment.request"]._cron_send_receipts(), 0)
+        self.assertEqual(set(requests.mapped("receipt_state")), {"sent"})
 
     def test_post_processing_does_not_render_the_receipt(self):
         request = self._open()
