@@ -84,12 +84,24 @@ class SaleOrder(models.Model):
 
     @api.depends("payment_request_ids.state", "payment_request_ids.amount")
     def _compute_payment_request_amounts(self):
-        for order in self:
-            requests = order.sudo().payment_request_ids
-            order.payment_request_count = len(requests)
-            order.payment_request_amount_received = sum(
-                requests.filtered(lambda request: request.state == "paid").mapped("amount")
+        # Counted by the database: an order may have hundreds of requests (bench: the order form).
+        counts, received = {}, {}
+        for order, state, count, amount in (
+            self.env["payment.request"]
+            .sudo()
+            ._read_group(
+                [("sale_order_id", "in", self._origin.ids)],
+                groupby=["sale_order_id", "state"],
+                aggregates=["__count", "amount:sum"],
             )
+        ):
+            counts[order.id] = counts.get(order.id, 0) + count
+            if state == "paid":
+                received[order.id] = amount
+        for order in self:
+            # In the form's onchange, the order is a new record whose origin is the order.
+            order.payment_request_count = counts.get(order._origin.id, 0)
+            order.payment_request_amount_received = received.get(order._origin.id, 0.0)
 
     @api.depends("payment_request_ids.state", "payment_request_ids.purpose")
     def _compute_payment_request_deposit_state(self):

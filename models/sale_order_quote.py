@@ -29,10 +29,26 @@ class SaleOrder(models.Model):
 
     @api.depends("state", "payment_request_ids.cancel_reason", "payment_request_ids.replaced_by_id")
     def _compute_payment_request_quote_outdated(self):
+        # payment.request.quote_outdated, asked of the database for all the orders at once.
+        quotations = self.filtered(lambda order: order.state in ("draft", "sent"))
+        outdated = set()
+        if quotations._origin.ids:
+            outdated = {
+                order.id
+                for [order] in self.env["payment.request"]
+                .sudo()
+                ._read_group(
+                    [
+                        ("sale_order_id", "in", quotations._origin.ids),
+                        ("cancel_reason", "=", "updated"),
+                        ("replaced_by_id", "=", False),
+                    ],
+                    groupby=["sale_order_id"],
+                )
+            }
         for order in self:
-            order.payment_request_quote_outdated = any(
-                order.sudo().payment_request_ids.mapped("quote_outdated")
-            )
+            # In the form's onchange, the order is a new record whose origin is the order.
+            order.payment_request_quote_outdated = order._origin.id in outdated
 
     # === ACTION METHODS === #
 
