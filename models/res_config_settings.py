@@ -25,3 +25,17 @@ class ResConfigSettings(models.TransientModel):
     payment_request_auto_refund_duplicates = fields.Boolean(
         related="company_id.payment_request_auto_refund_duplicates", readonly=False
     )
+
+    # === OVERDUE INVOICES === #
+    payment_request_overdue_auto = fields.Boolean(
+        related="company_id.payment_request_overdue_auto", readonly=False
+    )
+    payment_request_overdue_days = fields.Integer(
+        related="company_id.payment_request_overdue_days", readonly=False
+    )
+    payment_request_overdue_interval = fields.Integer(
+        related="company_id.payment_request_overdue_interval", readonly=False
+    )
+    payment_request_overdue_sms = fields.Boolean(
+        related="company_id.payment_request_overdue_sms", readonly=False
+    )
