@@ -110,6 +110,12 @@ class PaymentRequest(models.Model):
         )
         if not groups:
             return []
+        all_invoices = Move.union(*(invoices for _p, _c, invoices in groups))
+        # one prefetch for all groups: their fields are read in one query, not one per group
+        groups = [
+            (partner, currency, invoices.with_prefetch(all_invoices._prefetch_ids))
+            for partner, currency, invoices in groups
+        ]
         partners = self.env["res.partner"].union(*(partner for partner, _c, _i in groups))
         disputed = {
             partner
@@ -136,7 +142,6 @@ class PaymentRequest(models.Model):
                 ),
             ]
         ).partner_id.commercial_partner_id
-        all_invoices = Move.union(*(invoices for _p, _c, invoices in groups))
         open_requests = self.search(
             [
                 ("company_id", "=", company.id),
@@ -145,28 +150,41 @@ class PaymentRequest(models.Model):
             ]
         )
         covered = open_requests.invoice_ids
+        reusable = {}  # (invoices, currency, amount) -> an open request asking exactly that
+        for request in open_requests:
+            key = (
+                frozenset(request.invoice_ids.ids),
+                request.currency_id,
+                request.currency_id.round(request.amount),
+            )
+            if (
+                request.partner_id.commercial_partner_id
+                == request.invoice_ids.commercial_partner_id
+            ):
+                reusable.setdefault(key, request)
         jobs = {}
         for partner, currency, invoices in groups:
             if partner in disputed or partner in throttled:
                 continue
             due = currency.round(sum(invoices.mapped("amount_residual")))
-            reused = open_requests.filtered(
-                lambda request, invoices=invoices, currency=currency, due=due: (
-                    request.invoice_ids == invoices
-                    and request.partner_id.commercial_partner_id == invoices.commercial_partner_id
-                    and request.currency_id == currency
-                    and currency.compare_amounts(request.amount, due) == 0
-                )
-            )[:1]
+            reused = reusable.get((frozenset(invoices.ids), currency, due), self.browse())
             to_ask = invoices - covered
             if reused or to_ask:
                 jobs.setdefault(partner, []).append((currency, to_ask, reused))
-        result = []
+        recipients = {}
         for partner, currency_jobs in jobs.items():
             invoice_partner = self.env["res.partner"].union(
-                *(invoices.partner_id for _c, invoices, _r in currency_jobs)
+                *(
+                    (invoices | request.invoice_ids).partner_id
+                    for _c, invoices, request in currency_jobs
+                )
             )
-            recipient = invoice_partner if len(invoice_partner) == 1 else partner
+            recipients[partner] = invoice_partner if len(invoice_partner) == 1 else partner
+        # one prefetch for all recipients: their addresses are read in one query
+        prefetch_ids = [recipient.id for recipient in recipients.values()]
+        result = []
+        for partner, currency_jobs in jobs.items():
+            recipient = recipients[partner].with_prefetch(prefetch_ids)
             if self._get_overdue_channel(recipient, company)[0]:
                 result.append((partner, recipient, currency_jobs))
         return result

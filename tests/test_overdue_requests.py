@@ -283,6 +283,30 @@ class TestOverdueRequests(PaymentRequestCommon, MockEmail, MockSMS):
         self.assertEqual(self._run(batch_size=1), 0)
         self.assertEqual(len(self._requests(self.alice) | self._requests(self.bob)), 2)
 
+    def test_finding_the_customers_to_ask_costs_the_same_for_many(self):
+        def jobs_queries(customer_count):
+            customers = self.env["res.partner"].create(
+                [
+                    {"name": f"Customer {i}", "email": f"customer{i}@example.com"}
+                    for i in range(customer_count)
+                ]
+            )
+            for customer in customers:
+                self._invoice(customer, 10.0, days_late=10)
+                self._invoice(customer, 5.0, days_late=5)
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            jobs = self.env["payment.request"]._get_overdue_jobs(self.company)
+            queries = self.cr.sql_log_count - before
+            return len(jobs), queries
+
+        jobs, few = jobs_queries(1)
+        self.assertEqual(jobs, 1)
+        jobs, many = jobs_queries(5)
+        self.assertEqual(jobs, 6)
+        self.assertEqual(many, few, "no query per customer")
+
     def test_one_request_per_currency(self):
         euro = self.env.ref("base.EUR")
         euro.active = True
