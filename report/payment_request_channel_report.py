@@ -26,18 +26,21 @@ class PaymentRequestChannelReport(models.Model):
 
     company_id = fields.Many2one(comodel_name="res.company", readonly=True)
     channel = fields.Selection(selection=const.CHANNELS, string="Sent by", readonly=True)
-    request_count = fields.Integer(string="Requests Sent", readonly=True)
-    paid_count = fields.Integer(string="Requests Paid", readonly=True)
+    request_count = fields.Integer(string="Sent", readonly=True, help="Requests sent.")
+    paid_count = fields.Integer(string="Paid", readonly=True, help="Requests sent and paid.")
     # Rates and medians of groups cannot be summed or averaged into the rate or median of
     # their union: no aggregate.
-    paid_rate = fields.Float(string="Paid Rate (%)", aggregator=None, readonly=True)
+    paid_rate = fields.Float(string="Paid Rate (%)", digits=(16, 1), aggregator=None, readonly=True)
     median_hours_to_pay = fields.Float(
         string="Median Hours to Pay",
+        digits=(16, 1),
         aggregator=None,
         readonly=True,
         help="Half the paid requests were paid within this many hours of their first sending.",
     )
-    avg_hours_to_pay = fields.Float(string="Average Hours to Pay", aggregator=None, readonly=True)
+    avg_hours_to_pay = fields.Float(
+        string="Average Hours to Pay", digits=(16, 1), aggregator=None, readonly=True
+    )
 
     @property
     def _table_query(self):

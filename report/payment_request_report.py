@@ -59,12 +59,14 @@ class PaymentRequestReport(models.Model):
     amount_paid = fields.Monetary(currency_field="currency_id", readonly=True)
     paid_rate = fields.Float(
         string="Paid Rate (%)",
+        digits=(16, 1),
         aggregator="avg",
         readonly=True,
         help="Share of the requests that were paid, in percent.",
     )
     hours_to_pay = fields.Float(
         string="Hours to Pay",
+        digits=(16, 1),
         aggregator="avg",
         readonly=True,
         help="Hours from the first sending of the link to the payment, for paid requests; "
