@@ -248,7 +248,8 @@ class PaymentRequest(models.Model):
                     new_values.append(
                         self._prepare_overdue_request_values(company, recipient, currency, invoices)
                     )
-        requests = self.create(new_values) | reused
+        # the salesperson hears of the payment, not of each request the cron made for them
+        requests = self.with_context(mail_auto_subscribe_no_notify=True).create(new_values) | reused
         by_channel = {}
         numbers = {}
         for request in requests:

@@ -110,6 +110,17 @@ class TestOverdueRequests(PaymentRequestCommon, MockEmail, MockSMS):
         )
         self.assertEqual(mail.recipient_ids, self.alice)
         self.assertEqual(mail.state, "outgoing", "queued for the mail scheduler")
+        self.assertFalse(
+            self.env["mail.mail"].search(
+                [
+                    ("model", "=", "payment.request"),
+                    ("res_id", "in", (alice_request | self._requests(self.bob)).ids),
+                    ("recipient_ids", "in", self.salesman.partner_id.ids),
+                ]
+            ),
+            "no 'assigned to you' email to the salesperson for each automatic request",
+        )
+        self.assertIn(self.salesman.partner_id, alice_request.message_partner_ids)
 
     def test_partial_payment_asks_for_the_residual(self):
         invoice = self._invoice(self.alice, 100.0, days_late=5)
