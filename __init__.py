@@ -4,6 +4,7 @@ from odoo.tools import SQL
 
 from . import controllers
 from . import models
+from . import report
 from . import wizards
 from .models import ir_sequence
 

@@ -39,6 +39,7 @@
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "report/payment_request_report_views.xml",
         "views/payment_request_menus.xml",
     ],
     "demo": [

@@ -48,6 +48,8 @@ WORKFLOW_FIELDS = {
     "paid_late",
     "receipt_state",
     "receipt_error",
+    "is_automatic",
+    "auto_sent_date",
 }
 
 EXPIRY_BATCH_SIZE = 1000
@@ -104,6 +106,11 @@ RECEIPT_STATES = [
 RECEIPT_BATCH_SIZE = 10
 # A receipt that could not be made is retried by its cron for this long, then only by hand.
 RECEIPT_RETRY_DAYS = 7
+
+# === OVERDUE INVOICES === #
+
+# Customers (per company) one run of the overdue invoices cron asks; it runs again for the others.
+OVERDUE_BATCH_SIZE = 200
 
 # === AUTO-PAY === #
 

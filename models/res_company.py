@@ -37,6 +37,27 @@ class ResCompany(models.Model):
         help="Refund at once a payment confirmed after its payment request was already paid "
         "(two tabs, a slow 3-D Secure), when the provider can refund.",
     )
+    # === OVERDUE INVOICES === #
+    payment_request_overdue_auto = fields.Boolean(
+        string="Ask for Overdue Invoices",
+        help="Send customers a payment request for their overdue invoices automatically.",
+    )
+    payment_request_overdue_days = fields.Integer(
+        string="Days After Due Date",
+        default=3,
+        help="How many days after its due date an invoice is asked to be paid.",
+    )
+    payment_request_overdue_interval = fields.Integer(
+        string="Days Between Requests",
+        default=7,
+        help="The least number of days between two automatic requests to the same customer.",
+    )
+    payment_request_overdue_sms = fields.Boolean(
+        string="Also by SMS",
+        help="Send the automatic requests by SMS too to customers who have both an email "
+        "address and a mobile number. Customers without email address get an SMS anyway.",
+    )
+
     payment_request_sequence_id = fields.Many2one(
         string="Payment Request Sequence",
         comodel_name="ir.sequence",
@@ -45,7 +66,7 @@ class ResCompany(models.Model):
         help="Numbers the payment requests of the company.",
     )
 
-    # --- Reminders (issue 15: reminders that escalate) ---
+    # === REMINDERS === #
     payment_request_reminder = fields.Boolean(
         string="Payment Request Reminders",
         help="Remind customers who did not pay their payment request yet, as scheduled.",
@@ -163,6 +184,21 @@ class ResCompany(models.Model):
                     )
                 )
 
+    @api.constrains("payment_request_overdue_days", "payment_request_overdue_interval")
+    def _check_payment_request_overdue_delays(self):
+        for company in self:
+            if (
+                company.payment_request_overdue_days < 0
+                or company.payment_request_overdue_interval < 1
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Automatic payment requests of %(company)s: the days after the due date "
+                        "cannot be negative and the days between requests must be at least one.",
+                        company=company.name,
+                    )
+                )
+
     @api.constrains("payment_request_deposit_percent")
     def _check_payment_request_deposit_percent(self):
         for company in self:
@@ -187,7 +223,7 @@ class ResCompany(models.Model):
                         )
                     )
 
-    # --- Reminders (issue 15: reminders that escalate) ---
+    # === REMINDERS === #
     @api.constrains("payment_request_reminder_email_percent", "payment_request_reminder_sms_hours")
     def _check_payment_request_reminder_schedule(self):
         for company in self:

@@ -26,7 +26,7 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.payment_request_auto_refund_duplicates", readonly=False
     )
 
-    # --- Reminders (issue 15: reminders that escalate) ---
+    # === REMINDERS === #
     payment_request_reminder = fields.Boolean(
         related="company_id.payment_request_reminder", readonly=False
     )
@@ -41,4 +41,18 @@ class ResConfigSettings(models.TransientModel):
     )
     payment_request_reminder_sms_hours = fields.Integer(
         related="company_id.payment_request_reminder_sms_hours", readonly=False
+    )
+
+    # === OVERDUE INVOICES === #
+    payment_request_overdue_auto = fields.Boolean(
+        related="company_id.payment_request_overdue_auto", readonly=False
+    )
+    payment_request_overdue_days = fields.Integer(
+        related="company_id.payment_request_overdue_days", readonly=False
+    )
+    payment_request_overdue_interval = fields.Integer(
+        related="company_id.payment_request_overdue_interval", readonly=False
+    )
+    payment_request_overdue_sms = fields.Boolean(
+        related="company_id.payment_request_overdue_sms", readonly=False
     )

@@ -44,6 +44,17 @@ class ResPartner(models.Model):
         comodel_name="res.currency", compute="_compute_payment_request_wallet_balance"
     )
 
+    payment_request_no_auto = fields.Boolean(
+        string="No Automatic Payment Requests",
+        help="Never send this customer payment requests for their overdue invoices "
+        "automatically (a dispute, a payment plan agreed by phone, ...).",
+    )
+
+    @api.model
+    def _commercial_fields(self):
+        # Set on the company, it holds for its contacts, as the payment terms do.
+        return [*super()._commercial_fields(), "payment_request_no_auto"]
+
     @api.depends_context("company")
     def _compute_payment_request_wallet_balance(self):
         """Credit of the customer in the current company, in its currency.

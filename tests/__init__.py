@@ -7,8 +7,10 @@ from . import test_customer_cards
 from . import test_delivery_faults
 from . import test_duplicate_payment
 from . import test_expire_cron
+from . import test_overdue_requests
 from . import test_pay_page
 from . import test_payment_request
+from . import test_payment_request_analysis
 from . import test_payment_request_data
 from . import test_payment_request_messages
 from . import test_payment_request_reminder
