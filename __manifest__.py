@@ -18,7 +18,7 @@
         "payment_stripe",
     ],
     "external_dependencies": {
-        "python": ["stripe"],
+        "python": ["stripe", "phonenumbers"],
     },
     "data": [
         "security/payment_request_security.xml",

@@ -1,8 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Whether a channel pays off: paid rate and median time to pay per channel.
+"""Whether a channel pays off: paid rate and median time to pay per channel and reminder step.
 
 Odoo's `read_group` aggregates averages but no median; this view computes the median in SQL
-(`percentile_cont`) per company and channel, one row each.
+(`percentile_cont`) per company, channel and last reminder step, one row each: a company sees
+whether its SMS reminders pay off.
 """
 
 from odoo import api
@@ -18,14 +19,17 @@ class PaymentRequestChannelReport(models.Model):
     _description = "Payment Times by Channel"
     _auto = False
     _rec_name = "channel"
-    _order = "company_id, channel"
+    _order = "company_id, channel, reminder_step"
     _depends = {
-        "payment.request": ["company_id", "channel", "state", "paid_date"],
+        "payment.request": ["company_id", "channel", "state", "paid_date", "reminder_step"],
         "mail.message": ["model", "res_id", "subtype_id", "date"],
     }
 
     company_id = fields.Many2one(comodel_name="res.company", readonly=True)
     channel = fields.Selection(selection=const.CHANNELS, string="Sent by", readonly=True)
+    reminder_step = fields.Selection(
+        string="Last Reminder", selection=const.REMINDER_STEPS, readonly=True
+    )
     request_count = fields.Integer(string="Sent", readonly=True, help="Requests sent.")
     paid_count = fields.Integer(string="Paid", readonly=True, help="Requests sent and paid.")
     # Rates and medians of groups cannot be summed or averaged into the rate or median of
@@ -50,6 +54,7 @@ class PaymentRequestChannelReport(models.Model):
                 MIN(report.id) AS id,
                 report.company_id AS company_id,
                 report.channel AS channel,
+                report.reminder_step AS reminder_step,
                 COUNT(*) AS request_count,
                 COUNT(*) FILTER (WHERE report.state = 'paid') AS paid_count,
                 ROUND(AVG(report.paid_rate), 1) AS paid_rate,
@@ -58,7 +63,7 @@ class PaymentRequestChannelReport(models.Model):
                 AVG(report.hours_to_pay) AS avg_hours_to_pay
             FROM (%s) AS report
             WHERE report.channel IS NOT NULL
-            GROUP BY report.company_id, report.channel
+            GROUP BY report.company_id, report.channel, report.reminder_step
             """,
             self._get_request_rows(),
         )

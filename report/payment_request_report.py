@@ -30,6 +30,9 @@ class PaymentRequestReport(models.Model):
             "company_id",
             "currency_id",
             "amount",
+            "view_count",
+            "reminder_count",
+            "reminder_step",
         ],
         "res.partner": ["commercial_partner_id"],
         "mail.message": ["model", "res_id", "subtype_id", "date"],
@@ -73,6 +76,24 @@ class PaymentRequestReport(models.Model):
         "the average of the requests grouped (the median per channel is in Payment Times by "
         "Channel).",
     )
+    views_before_payment = fields.Float(
+        string="Views of Paid Requests",
+        digits=(16, 1),
+        aggregator="avg",
+        readonly=True,
+        help="How many times the customer opened the pay page of a paid request (the visit "
+        "that paid included); the average of the requests grouped.",
+    )
+    reminders_before_payment = fields.Float(
+        string="Reminders before Payment",
+        digits=(16, 1),
+        aggregator="avg",
+        readonly=True,
+        help="Reminders sent before a paid request was paid; the average of the requests grouped.",
+    )
+    reminder_step = fields.Selection(
+        string="Last Reminder", selection=const.REMINDER_STEPS, readonly=True
+    )
 
     @property
     def _table_query(self):
@@ -105,7 +126,15 @@ class PaymentRequestReport(models.Model):
                 CASE WHEN request.state = 'paid' THEN 100.0 ELSE 0.0 END AS paid_rate,
                 CASE WHEN request.state = 'paid'
                     THEN EXTRACT(EPOCH FROM request.paid_date - sent.date) / 3600.0
-                END AS hours_to_pay
+                END AS hours_to_pay,
+                CASE WHEN request.state = 'paid'
+                    THEN COALESCE(request.view_count, 0)
+                END AS views_before_payment,
+                -- Reminders stop once a request is paid: all of them came before.
+                CASE WHEN request.state = 'paid'
+                    THEN COALESCE(request.reminder_count, 0)
+                END AS reminders_before_payment,
+                COALESCE(request.reminder_step, 'none') AS reminder_step
             """
         )
 

@@ -5,6 +5,7 @@ import ast
 import csv
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import polib
@@ -13,6 +14,8 @@ from lxml import etree
 
 ROOT = Path(__file__).resolve().parents[2]
 ADDON = "payment_request"
+# Packages that Odoo itself requires (its requirements.txt): the addon may import them freely.
+ODOO_REQUIREMENTS = {"babel", "lxml", "markupsafe", "psycopg2", "pytz", "requests", "werkzeug"}
 MANIFEST = ast.literal_eval((ROOT / "__manifest__.py").read_text(encoding="utf-8"))
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\{\{.*?\}\}")
 
@@ -62,8 +65,8 @@ def test_manifest_contract():
     assert MANIFEST["installable"] is True
     for module in ("account_payment", "sale", "sms", "portal", "payment_stripe"):
         assert module in MANIFEST["depends"]
-    # phonenumbers is imported by Odoo's phone_validation, not by the addon: not declared.
-    assert set(MANIFEST["external_dependencies"]["python"]) == {"stripe"}
+    # stripe for the SDK calls, phonenumbers to tell a mobile from a fixed line (reminders).
+    assert set(MANIFEST["external_dependencies"]["python"]) == {"stripe", "phonenumbers"}
     # As an OCA repository: GitHub handles of the maintainers, and a development status
     # among the values the OCA's tools know.
     assert MANIFEST["maintainers"]
@@ -73,7 +76,7 @@ def test_manifest_contract():
 
 
 def test_declared_python_dependencies_are_imported_by_the_addon():
-    """external_dependencies lists what the addon's own code imports, no more."""
+    """external_dependencies lists what the addon's own code imports, no more, no less."""
     imported = set()
     for path in repo_files("*.py"):
         if path.startswith(("tools/", "tests/")):
@@ -85,6 +88,12 @@ def test_declared_python_dependencies_are_imported_by_the_addon():
                 imported.add(node.module.partition(".")[0])
     declared = set(MANIFEST["external_dependencies"]["python"])
     assert declared <= imported, f"declared but never imported: {declared - imported}"
+    third_party = {
+        name
+        for name in imported - {"odoo", ADDON}
+        if name not in sys.stdlib_module_names and name not in ODOO_REQUIREMENTS
+    }
+    assert third_party <= declared, f"imported but not declared: {third_party - declared}"
 
 
 @pytest.mark.parametrize("key", ["data", "demo"])
