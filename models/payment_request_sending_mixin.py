@@ -120,8 +120,8 @@ class PaymentRequestSendingMixin(models.AbstractModel):
 
     def _search_is_undelivered(self, operator, value):
         """Records whose last notification of the customer, of either type, failed: one query
-        that starts from the failed notifications (few) and keeps those not followed by another
-        sending of the same type."""
+        that starts from the failed notifications (indexed by status) and keeps those that are
+        the last of their record and type (an index scan per failed notification)."""
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(self.env._("Unsupported search on Not Delivered."))
         undelivered = SQL(
@@ -129,14 +129,15 @@ class PaymentRequestSendingMixin(models.AbstractModel):
             FROM mail_notification f
             JOIN mail_message f_message ON f_message.id = f.mail_message_id
             WHERE f.notification_status IN %(failed)s AND %(customer)s
-              AND NOT EXISTS (
-                SELECT 1 FROM mail_notification l
+              AND f.id = (
+                SELECT l.id FROM mail_notification l
                 JOIN mail_message l_message ON l_message.id = l.mail_message_id
-                WHERE l_message.res_id = f_message.res_id AND l.id > f.id
-                  AND l.notification_type = f.notification_type AND %(customer_later)s))""",
+                WHERE l_message.res_id = f_message.res_id
+                  AND l.notification_type = f.notification_type AND %(customer_last)s
+                ORDER BY l.id DESC LIMIT 1))""",
             failed=const.FAILED_NOTIFICATION_STATES,
             customer=self._sql_customer_notifications("f"),
-            customer_later=self._sql_customer_notifications("l"),
+            customer_last=self._sql_customer_notifications("l"),
         )
         positive = (operator == "=") == value
         return [("id", "in" if positive else "not in", undelivered)]
