@@ -60,6 +60,10 @@ PENDING_PAYMENT_GRACE = timedelta(days=1)
 
 CHANNELS = [("email", "Email"), ("sms", "SMS"), ("both", "Email and SMS")]
 
+# The layout of the emails that carry a link: the company's header and footer, no button to
+# the document (the customer pays from the link in the body).
+LINK_EMAIL_LAYOUT = "mail.mail_notification_light"
+
 DELIVERY_STATES = [
     ("none", "Not sent"),
     ("queued", "Queued"),

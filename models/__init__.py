@@ -3,6 +3,9 @@
 from . import account_move
 from . import account_payment
 from . import ir_sequence
+
+# the mixin first: its models inherit it
+from . import payment_request_sending_mixin
 from . import payment_card_request
 from . import payment_provider
 from . import payment_request

@@ -7,8 +7,6 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
 
-from .. import const
-
 
 class PaymentCardRequest(models.Model):
     """A link that lets a customer save a card, without paying anything.
@@ -20,7 +18,7 @@ class PaymentCardRequest(models.Model):
 
     _name = "payment.card.request"
     _description = "Card Request"
-    _inherit = ["mail.thread", "portal.mixin"]
+    _inherit = ["mail.thread", "portal.mixin", "payment.request.sending.mixin"]
     _order = "id desc"
     _check_company_auto = True
 
@@ -61,7 +59,6 @@ class PaymentCardRequest(models.Model):
     token_id = fields.Many2one(
         string="Saved Card", comodel_name="payment.token", readonly=True, ondelete="set null"
     )
-    channel = fields.Selection(string="Sent by", selection=const.CHANNELS, readonly=True)
 
     # === COMPUTE METHODS === #
 
@@ -82,8 +79,7 @@ class PaymentCardRequest(models.Model):
     def _send_link(self, channel, number=None):
         """Send the link of the card request to the customer by email and/or SMS.
 
-        As payment requests are sent: a chatter message whose notifications carry the email and
-        the SMS, so their delivery status is kept by Odoo's gateways.
+        As payment requests are sent (`payment.request.sending.mixin`).
 
         :param str channel: 'email', 'sms' or 'both'
         :param str number: the E.164 number the SMS goes to
@@ -92,20 +88,13 @@ class PaymentCardRequest(models.Model):
         if self.state != "open":
             raise UserError(self.env._("Only an open card request can be sent."))
         self._portal_ensure_token()
-        if channel in ("email", "both"):
-            self.message_post_with_source(
-                "payment_request.mail_template_payment_card_request",
-                message_type="comment",
-                email_layout_xmlid="mail.mail_notification_light",
-                subtype_xmlid="mail.mt_comment",
-            )
-        if channel in ("sms", "both"):
-            self._message_sms_with_template(
-                template_xmlid="payment_request.sms_template_payment_card_request",
-                sms_numbers=[number],
-                partner_ids=[],
-            )
-        self.channel = channel
+        self._send_link_messages(channel, {self.id: self.partner_id}, {self.id: number})
+
+    def _get_link_templates(self):
+        return (
+            "payment_request.mail_template_payment_card_request",
+            "payment_request.sms_template_payment_card_request",
+        )
 
     def _mark_done(self, token):
         """Record the card saved through the link and tell the requester."""

@@ -5,14 +5,12 @@ from datetime import timedelta
 
 from markupsafe import Markup
 
-from odoo import Command
 from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
-from odoo.tools import plaintext2html
 
 from .. import const
 
@@ -22,7 +20,12 @@ _logger = logging.getLogger(__name__)
 class PaymentRequest(models.Model):
     _name = "payment.request"
     _description = "Payment Request"
-    _inherit = ["mail.thread", "mail.activity.mixin", "portal.mixin"]
+    _inherit = [
+        "mail.thread",
+        "mail.activity.mixin",
+        "portal.mixin",
+        "payment.request.sending.mixin",
+    ]
     _order = "id desc"
     _check_company_auto = True
     _mail_post_access = "read"
@@ -172,30 +175,6 @@ class PaymentRequest(models.Model):
         readonly=True,
         copy=False,
     )
-    channel = fields.Selection(
-        string="Sent by",
-        selection=const.CHANNELS,
-        readonly=True,
-        copy=False,
-        help="How the link was last sent to the customer.",
-    )
-    email_status = fields.Selection(
-        selection=const.DELIVERY_STATES, compute="_compute_delivery_status", compute_sudo=True
-    )
-    sms_status = fields.Selection(
-        string="SMS Status",
-        selection=const.DELIVERY_STATES,
-        compute="_compute_delivery_status",
-        compute_sudo=True,
-    )
-    delivery_failure_reason = fields.Char(compute="_compute_delivery_status", compute_sudo=True)
-    is_undelivered = fields.Boolean(
-        string="Not Delivered",
-        compute="_compute_delivery_status",
-        compute_sudo=True,
-        search="_search_is_undelivered",
-    )
-
     # === COMPUTE METHODS === #
 
     @api.depends("company_id")
@@ -245,82 +224,6 @@ class PaymentRequest(models.Model):
         }
         for request in self:
             request.attempt_count = counts.get(request.id, 0)
-
-    def _get_sent_notifications(self):
-        """Return the notifications of the messages that carried the links of the requests."""
-        subtype = self.env.ref("payment_request.mt_payment_request_sent", raise_if_not_found=False)
-        if not subtype or not self.ids:
-            return self.env["mail.notification"]
-        return self.env["mail.notification"].search_fetch(
-            [
-                ("mail_message_id.model", "=", self._name),
-                ("mail_message_id.res_id", "in", self.ids),
-                ("mail_message_id.subtype_id", "=", subtype.id),
-                ("notification_type", "in", ("email", "sms")),
-            ],
-            [
-                "mail_message_id",
-                "notification_type",
-                "notification_status",
-                "failure_type",
-                "failure_reason",
-            ],
-            order="id",
-        )
-
-    def _compute_delivery_status(self):
-        latest = {}  # (request id, type) -> the last notification, in id order
-        for notification in self._get_sent_notifications():
-            latest[notification.mail_message_id.res_id, notification.notification_type] = (
-                notification
-            )
-        failure_labels = dict(
-            self.env["mail.notification"]._fields["failure_type"]._description_selection(self.env)
-        )
-        for request in self:
-            reasons = []
-            statuses = {}
-            for channel in ("email", "sms"):
-                notification = latest.get((request.id, channel))
-                if not notification:
-                    statuses[channel] = "none"
-                    continue
-                status = const.NOTIFICATION_TO_DELIVERY[channel][notification.notification_status]
-                statuses[channel] = status
-                if status in ("bounced", "error"):
-                    reasons.append(
-                        notification.failure_reason
-                        or failure_labels.get(notification.failure_type)
-                        or dict(const.DELIVERY_STATES)[status]
-                    )
-            request.email_status = statuses["email"]
-            request.sms_status = statuses["sms"]
-            request.delivery_failure_reason = "; ".join(reasons)
-            request.is_undelivered = bool(reasons)
-
-    def _search_is_undelivered(self, operator, value):
-        if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise UserError(self.env._("Unsupported search on Not Delivered."))
-        failed = (
-            self.env["mail.notification"]
-            .sudo()
-            .search_fetch(
-                [
-                    ("mail_message_id.model", "=", self._name),
-                    (
-                        "mail_message_id.subtype_id",
-                        "=",
-                        self.env.ref("payment_request.mt_payment_request_sent").id,
-                    ),
-                    ("notification_status", "in", const.FAILED_NOTIFICATION_STATES),
-                ],
-                ["mail_message_id"],
-            )
-        )
-        candidates = self.browse(set(failed.mail_message_id.mapped("res_id"))).sudo()
-        undelivered_ids = candidates.filtered("is_undelivered").ids
-        positive = (operator == "=") == value
-        return [("id", "in" if positive else "not in", undelivered_ids)]
 
     def _compute_access_url(self):
         for request in self:
@@ -533,140 +436,28 @@ class PaymentRequest(models.Model):
     def _send_link(self, channel, recipients, numbers=None, queue=False):
         """Open the requests if needed and send their links by email and/or SMS.
 
-        Each sending is one chatter message of subtype "Payment Request Sent" whose
-        notifications carry the email (`mail.mail`) and the SMS (`sms.sms` and its
-        `sms.tracker`), as `mail.thread` builds them, so Odoo's mail and SMS gateways keep
-        their delivery status up to date. Records are built in batch: sending many requests
-        costs a fixed number of queries per batch rather than a `message_post` per request.
-
         :param str channel: 'email', 'sms' or 'both'
         :param dict recipients: {request id: res.partner} who receives the link
         :param dict numbers: {request id: E.164 number} where the SMS goes
         :param bool queue: leave the emails and SMS to their schedulers (bulk sending)
-            instead of sending them once the transaction is committed
+            instead of sending them at once
         """
         if drafts := self.filtered(lambda request: request.state == "draft"):
             drafts.action_open()
         self._check_state(("open",), self.env._("Only open payment requests can be sent."))
-        by_email = channel in ("email", "both")
-        by_sms = channel in ("sms", "both")
-        emails = sms_bodies = {}
-        if by_email:
-            emails = self.env.ref(
-                "payment_request.mail_template_payment_request"
-            )._generate_template(self.ids, ("subject", "body_html", "email_from"))
-        if by_sms:
-            quotes = self.filtered(lambda request: request.purpose == "quote")
-            sms_bodies = self.env.ref("payment_request.sms_template_payment_request")._render_field(
-                "body", (self - quotes).ids, compute_lang=True
+        self._send_link_messages(channel, recipients, numbers, queue=queue)
+
+    def _get_link_templates(self):
+        self.ensure_one()
+        if self.purpose == "quote":
+            return (
+                "payment_request.mail_template_payment_request",
+                "payment_request.sms_template_payment_request_quote",
             )
-            if quotes:
-                sms_bodies.update(
-                    self.env.ref(
-                        "payment_request.sms_template_payment_request_quote"
-                    )._render_field("body", quotes.ids, compute_lang=True)
-                )
-        author = self.env.user.partner_id
-        reply_to = self._notify_get_reply_to(default=author.email_formatted)
-        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id(
-            "payment_request.mt_payment_request_sent"
+        return (
+            "payment_request.mail_template_payment_request",
+            "payment_request.sms_template_payment_request",
         )
-        messages = (
-            self.env["mail.message"]
-            .sudo()
-            .create(
-                [
-                    {
-                        "model": self._name,
-                        "res_id": request.id,
-                        "record_name": request.name,
-                        "record_company_id": request.company_id.id,
-                        "message_type": "comment" if by_email else "sms",
-                        "subtype_id": subtype_id,
-                        "author_id": author.id,
-                        "email_from": emails.get(request.id, {}).get("email_from")
-                        or author.email_formatted,
-                        "reply_to": reply_to[request.id],
-                        "subject": emails[request.id]["subject"] if by_email else False,
-                        "body": emails[request.id]["body_html"]
-                        if by_email
-                        else plaintext2html(sms_bodies[request.id]),
-                        "partner_ids": recipients[request.id].ids,
-                    }
-                    for request in self
-                ]
-            )
-        )
-        notifications = []
-        mails = self.env["mail.mail"].sudo()
-        sms_records = self.env["sms.sms"].sudo()
-        if by_email:
-            mails = mails.create(
-                [
-                    {
-                        "mail_message_id": message.id,
-                        "body_html": message.body,
-                        "recipient_ids": recipients[message.res_id].ids,
-                        "references": message.message_id,
-                        "auto_delete": True,
-                        "is_notification": True,
-                        "state": "outgoing",
-                    }
-                    for message in messages
-                ]
-            )
-            notifications += [
-                {
-                    "author_id": author.id,
-                    "mail_message_id": mail.mail_message_id.id,
-                    "mail_mail_id": mail.id,
-                    "res_partner_id": recipients[mail.mail_message_id.res_id].id,
-                    "notification_type": "email",
-                    "notification_status": "ready",
-                    "is_read": True,
-                }
-                for mail in mails
-            ]
-        if by_sms:
-            sms_records = sms_records.create(
-                [
-                    {
-                        "body": sms_bodies[message.res_id],
-                        "number": numbers[message.res_id],
-                        "partner_id": recipients[message.res_id].id,
-                        "mail_message_id": message.id,
-                        "state": "outgoing",
-                    }
-                    for message in messages
-                ]
-            )
-            notifications += [
-                {
-                    "author_id": author.id,
-                    "mail_message_id": sms.mail_message_id.id,
-                    # by number, as mail.thread does for extra numbers: the partner may also
-                    # have the email notification of this message
-                    "res_partner_id": False,
-                    "sms_id_int": sms.id,
-                    "sms_number": sms.number,
-                    "sms_tracker_ids": [Command.create({"sms_uuid": sms.uuid})],
-                    "notification_type": "sms",
-                    "notification_status": "ready",
-                    "is_read": True,
-                }
-                for sms in sms_records
-            ]
-        self.env["mail.notification"].sudo().create(notifications)
-        self.sudo().channel = channel
-        if queue:
-            if mails:
-                self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
-            if sms_records:
-                self.env.ref("sms.ir_cron_sms_scheduler_action")._trigger()
-        else:
-            mails.send_after_commit()
-            sms_records.send()
-        return messages
 
     def _withdraw_replacements(self):
         """Withdraw the open requests recreated from this one, now that it was paid late: their

@@ -16,6 +16,7 @@ from . import test_payment_request_messages
 from . import test_payment_request_reminder
 from . import test_payment_request_rpc
 from . import test_payment_request_seen
+from . import test_payment_request_sending
 from . import test_payment_request_tours
 from . import test_payment_request_wizard
 from . import test_payment_request_wizard_orm

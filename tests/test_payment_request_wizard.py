@@ -495,10 +495,11 @@ class TestRequestPaymentWizard(RequestSendingCommon):
         self.assertIn(draft.display_name, action["params"]["message"])
 
     def test_bulk_queries_per_request(self):
-        """Sending 50 requests from a list stays far within 15 queries per request (750).
+        """Sending 50 requests from a list stays within 15 queries per request (750).
 
-        Measured: 123 queries for 50 requests by email and SMS, one `nextval` of the numbering
-        sequence per request and the rest per batch.
+        Each link is posted through mail.thread (issue 13): a message_post per request and per
+        channel. Measured: about 1,200 queries for 50 requests by email and SMS (the hand-built
+        rows it replaced took 123), over the bound: see the report of issue 13.
         """
         partners = self.env["res.partner"].create(
             [
@@ -518,7 +519,7 @@ class TestRequestPaymentWizard(RequestSendingCommon):
         )
         wizard = self._wizard(orders, purpose="order", channel="both").save()
         self.env.invalidate_all()
-        with self.mock_gateways(), self.assertQueryCount(123):
+        with self.mock_gateways(), self.assertQueryCount(750):
             wizard.action_send()
         requests = self.env["payment.request"].search([("sale_order_id", "in", orders.ids)])
         self.assertEqual(len(requests), 50)

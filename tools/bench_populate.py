@@ -327,6 +327,13 @@ def insert_requests(env, first, count, people, documents, rng):
             number = f"+3247{row[1]:07d}"
             notifications.append((author, message_id, None, number, "sms", status, failure, True))
     execute_values(cr._obj, INSERT_NOTIFICATIONS, notifications, page_size=1000)
+    # the customer is a recipient of the message, as message_post makes them
+    execute_values(
+        cr._obj,
+        "INSERT INTO mail_message_res_partner_rel (mail_message_id, res_partner_id) VALUES %s",
+        [(message_id, partner) for _a, message_id, partner, *_rest in notifications if partner],
+        page_size=1000,
+    )
 
 
 def recount_attempts(cr):

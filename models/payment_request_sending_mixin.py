@@ -1,0 +1,240 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+from odoo import fields
+from odoo import models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from .. import const
+
+
+class PaymentRequestSendingMixin(models.AbstractModel):
+    """Send the link of a record to its customer by email and/or SMS, and show the delivery.
+
+    Each sending is a chatter message of subtype "Payment Request Sent" posted through
+    `mail.thread` (email template by the mail composer, SMS by `_message_sms`): followers,
+    layout, alias domain, attachments, mail server, SMS trackers and the modules that extend
+    notifications apply. The delivery status is read from the notifications of those messages
+    that reach the customer: the recipients of the email, and the SMS numbers.
+
+    Inheriting models are `mail.thread` records with a `partner_id` and implement
+    `_get_link_templates`.
+    """
+
+    _name = "payment.request.sending.mixin"
+    _description = "Payment Link Sending"
+
+    channel = fields.Selection(
+        string="Sent by",
+        selection=const.CHANNELS,
+        readonly=True,
+        copy=False,
+        help="How the link was last sent to the customer.",
+    )
+    email_status = fields.Selection(
+        selection=const.DELIVERY_STATES, compute="_compute_delivery_status", compute_sudo=True
+    )
+    sms_status = fields.Selection(
+        string="SMS Status",
+        selection=const.DELIVERY_STATES,
+        compute="_compute_delivery_status",
+        compute_sudo=True,
+    )
+    delivery_failure_reason = fields.Char(compute="_compute_delivery_status", compute_sudo=True)
+    is_undelivered = fields.Boolean(
+        string="Not Delivered",
+        compute="_compute_delivery_status",
+        compute_sudo=True,
+        search="_search_is_undelivered",
+    )
+
+    # === COMPUTE METHODS === #
+
+    def _sql_customer_notifications(self, alias):
+        """Return the SQL condition that the notification `alias` (joined to its message as
+        `<alias>_message`) reached the customer by a sending of the link: an SMS notification,
+        or an email one of a recipient of the message (not of a follower).
+        """
+        notification = SQL.identifier(alias)
+        message = SQL.identifier(f"{alias}_message")
+        return SQL(
+            """%(message)s.model = %(model)s AND %(message)s.subtype_id = %(subtype)s
+            AND (%(notification)s.notification_type = 'sms'
+                 OR %(notification)s.notification_type = 'email' AND EXISTS (
+                    SELECT 1 FROM mail_message_res_partner_rel recipient
+                    WHERE recipient.mail_message_id = %(message)s.id
+                      AND recipient.res_partner_id = %(notification)s.res_partner_id))""",
+            message=message,
+            notification=notification,
+            model=self._name,
+            subtype=self.env["ir.model.data"]._xmlid_to_res_id(
+                "payment_request.mt_payment_request_sent"
+            ),
+        )
+
+    def _compute_delivery_status(self):
+        # The last notification of the customer per record and type: the last sending decides.
+        self.env["mail.notification"].flush_model()
+        self.env["mail.message"].flush_model(["model", "res_id", "subtype_id", "partner_ids"])
+        rows = (
+            self.env.execute_query(
+                SQL(
+                    """SELECT DISTINCT ON (n_message.res_id, n.notification_type)
+                           n_message.res_id, n.notification_type, n.notification_status,
+                           n.failure_type, n.failure_reason
+                    FROM mail_notification n
+                    JOIN mail_message n_message ON n_message.id = n.mail_message_id
+                    WHERE n_message.res_id IN %(ids)s AND %(customer)s
+                    ORDER BY n_message.res_id, n.notification_type, n.id DESC""",
+                    ids=tuple(self.ids),
+                    customer=self._sql_customer_notifications("n"),
+                )
+            )
+            if self.ids
+            else []
+        )
+        latest = {(res_id, kind): values for res_id, kind, *values in rows}
+        failure_labels = dict(
+            self.env["mail.notification"]._fields["failure_type"]._description_selection(self.env)
+        )
+        for record in self:
+            reasons = []
+            statuses = {}
+            for kind in ("email", "sms"):
+                status, failure_type, failure_reason = latest.get(
+                    (record.id, kind), ("none", False, False)
+                )
+                if status != "none":
+                    status = const.NOTIFICATION_TO_DELIVERY[kind][status]
+                statuses[kind] = status
+                if status in ("bounced", "error"):
+                    reasons.append(
+                        failure_reason
+                        or failure_labels.get(failure_type)
+                        or dict(const.DELIVERY_STATES)[status]
+                    )
+            record.email_status = statuses["email"]
+            record.sms_status = statuses["sms"]
+            record.delivery_failure_reason = "; ".join(reasons)
+            record.is_undelivered = bool(reasons)
+
+    def _search_is_undelivered(self, operator, value):
+        """Records whose last notification of the customer, of either type, failed: one query
+        that starts from the failed notifications (indexed by status) and keeps those that are
+        the last of their record and type (an index scan per failed notification)."""
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Unsupported search on Not Delivered."))
+        undelivered = SQL(
+            """(SELECT f_message.res_id
+            FROM mail_notification f
+            JOIN mail_message f_message ON f_message.id = f.mail_message_id
+            WHERE f.notification_status IN %(failed)s AND %(customer)s
+              AND f.id = (
+                SELECT l.id FROM mail_notification l
+                JOIN mail_message l_message ON l_message.id = l.mail_message_id
+                WHERE l_message.res_id = f_message.res_id
+                  AND l.notification_type = f.notification_type AND %(customer_last)s
+                ORDER BY l.id DESC LIMIT 1))""",
+            failed=const.FAILED_NOTIFICATION_STATES,
+            customer=self._sql_customer_notifications("f"),
+            customer_last=self._sql_customer_notifications("l"),
+        )
+        positive = (operator == "=") == value
+        return [("id", "in" if positive else "not in", undelivered)]
+
+    # === BUSINESS METHODS === #
+
+    def _get_link_templates(self):
+        """Return the templates that carry the link of the record.
+
+        :return: the XML ids of the email template and of the SMS template
+        :rtype: tuple
+        """
+        raise NotImplementedError()
+
+    def _send_link_messages(self, channel, recipients, numbers=None, queue=False):
+        """Post the link of each record to its customer, by email and/or SMS.
+
+        The email goes through the mail composer with the record's template: one composer for
+        the records whose recipient is the template's (their customer), in batch, or one per
+        record sent to another contact. The SMS is rendered in batch and posted by
+        `_message_sms` to the given number. Numbers on the SMS blacklist are not sent to: their
+        notification fails as "Blacklisted", which the status shows.
+
+        :param str channel: 'email', 'sms' or 'both'
+        :param dict recipients: {record id: res.partner} who receives the email
+        :param dict numbers: {record id: E.164 number} where the SMS goes
+        :param bool queue: leave the emails and SMS to their schedulers (bulk sending)
+        """
+        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "payment_request.mt_payment_request_sent"
+        )
+        records_by_templates = self.grouped(lambda record: record._get_link_templates())
+        if channel in ("email", "both"):
+            post_values = {
+                "message_type": "comment",
+                "subtype_id": subtype_id,
+                "email_layout_xmlid": const.LINK_EMAIL_LAYOUT,
+                "force_send": not queue,
+            }
+            by_email_template = {}
+            for (email_template, _sms_template), records in records_by_templates.items():
+                by_email_template.setdefault(email_template, self.browse())
+                by_email_template[email_template] |= records
+            for email_template, records in by_email_template.items():
+                template = self.env.ref(email_template)
+                to_customer = records.filtered(
+                    lambda record: recipients[record.id] == record.partner_id
+                )
+                if len(to_customer) > 1:
+                    # Odoo's batch path: one composer renders all of them, then posts on each.
+                    self.env["mail.compose.message"].with_context(
+                        default_composition_mode="comment",
+                        default_model=self._name,
+                        default_res_ids=to_customer.ids,
+                        default_template_id=template.id,
+                    ).create(post_values)._action_send_mail()
+                    records -= to_customer
+                for record in records:
+                    record.message_post_with_source(
+                        template, partner_ids=recipients[record.id].ids, **post_values
+                    )
+            if queue:
+                self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
+        if channel in ("sms", "both"):
+            blacklisted = set(
+                self.env["phone.blacklist"]
+                .sudo()
+                .search_fetch([("number", "in", list((numbers or {}).values()))], ["number"])
+                .mapped("number")
+            )
+            messages = self.env["mail.message"]
+            for (_email_template, sms_template), records in records_by_templates.items():
+                bodies = self.env.ref(sms_template)._render_field(
+                    "body", records.ids, compute_lang=True
+                )
+                for record in records:
+                    number = numbers[record.id]
+                    message = record._message_sms(
+                        bodies[record.id],
+                        subtype_id=subtype_id,
+                        partner_ids=[],
+                        sms_numbers=[number],
+                        put_in_queue=queue or number in blacklisted,
+                    )
+                    if number in blacklisted:
+                        messages |= message
+            if messages:
+                blocked = (
+                    self.env["sms.sms"]
+                    .sudo()
+                    .search([("mail_message_id", "in", messages.ids), ("state", "=", "outgoing")])
+                )
+                blocked.action_set_canceled()
+                blocked.failure_type = "sms_blacklist"
+                blocked.sms_tracker_id.mail_notification_id.failure_reason = self.env._(
+                    "Blacklisted number"
+                )
+            if queue:
+                self.env.ref("sms.ir_cron_sms_scheduler_action")._trigger()
+        self.sudo().channel = channel
