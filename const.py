@@ -66,6 +66,9 @@ REQUEST_PARTIAL_INDEXES = {
     "consolidated_id": (["id"], "consolidated = TRUE"),
     "open_expiration_date": (["expiration_date", "id"], "state = 'open'"),
 }
+# The list grouped by these fields: the groups' counts and totals are read from an index by
+# company (the multi-company rule) holding the field and the amount, not from the table.
+REQUEST_GROUP_BY_INDEXES = ("partner_id", "user_id")
 
 # How long a pending payment (3-D Secure, a redirect) holds the expiry of its request. Some stay
 # pending for days (bank transfers): past this, the request expires, and a payment confirmed
