@@ -53,6 +53,26 @@ WORKFLOW_FIELDS = {
 }
 
 EXPIRY_BATCH_SIZE = 1000
+
+# Partial indexes of payment_request, name -> (columns, condition): the list's filters on rare
+# values, newest first (`id`), and the open requests by expiry for the expiry cron. Conditions
+# are written as the ORM writes the filters' domains (a boolean False is "IS NULL OR = FALSE"),
+# so that PostgreSQL matches them.
+REQUEST_PARTIAL_INDEXES = {
+    "unread_id": (["id"], "is_read IS NULL OR is_read = FALSE"),
+    "paid_late_id": (["id"], "paid_late = TRUE"),
+    "receipt_error_id": (["id"], "receipt_state = 'error'"),
+    "to_consolidate_id": (
+        ["id"],
+        "state = 'paid' AND (consolidated IS NULL OR consolidated = FALSE)",
+    ),
+    "consolidated_id": (["id"], "consolidated = TRUE"),
+    "open_expiration_date": (["expiration_date", "id"], "state = 'open'"),
+}
+# The list grouped by these fields: the groups' counts and totals are read from an index by
+# company (the multi-company rule) holding the field and the amount, not from the table.
+REQUEST_GROUP_BY_INDEXES = ("partner_id", "user_id")
+
 # How long a pending payment (3-D Secure, a redirect) holds the expiry of its request. Some stay
 # pending for days (bank transfers): past this, the request expires, and a payment confirmed
 # later is booked all the same, as paid late.

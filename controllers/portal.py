@@ -5,6 +5,7 @@ import binascii
 from werkzeug.exceptions import NotFound
 
 from odoo import http
+from odoo.exceptions import MissingError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.http import request
@@ -39,8 +40,13 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             raise NotFound()  # consteq() raises on non-ASCII input
         if not self._is_record_id(record_id):
             raise NotFound()
-        record_sudo = request.env[model].sudo().browse(record_id).exists()
-        if not record_sudo.access_token or not consteq(record_sudo.access_token, access_token):
+        record_sudo = request.env[model].sudo().browse(record_id)
+        try:
+            # One query reads the record, or finds that it does not exist (no exists() first).
+            record_token = record_sudo.access_token
+        except MissingError:
+            raise NotFound() from None
+        if not record_token or not consteq(record_token, access_token):
             raise NotFound()  # Unknown record, wrong token, or a draft that has no link yet.
         return record_sudo
 
@@ -171,6 +177,9 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
 
     def _render_payment_request_page(self, request_sudo, error_message=None):
         """Render the customer's page of the request, with an error from a refused action."""
+        # The customer, the company and the requester shown by the page, read in one query
+        # rather than one each.
+        request_sudo._get_portal_partners().mapped("lang")
         if request.env.user._is_public() and request_sudo.partner_id.lang:
             # A visitor following the link reads it in the customer's language.
             request.update_context(lang=request_sudo.partner_id.lang)
@@ -285,6 +294,8 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
         for key in ("amount", "csrf_token", "is_validation"):
             kwargs.pop(key, None)
         kwargs["landing_route"] = request_sudo.get_portal_url()
+        # What `_compute_reference_prefix` would find again from `payment_request_id`.
+        kwargs["reference_prefix"] = request_sudo.name
         tx_sudo = self._create_transaction(
             amount=values["amount"],
             currency_id=values["currency_id"],

@@ -57,7 +57,8 @@ class PaymentRequest(models.Model):
                 self.env._("Approve the quotation first: its invoice is paid afterwards.")
             )
         self._check_invoices_still_due()
-        ongoing = (
+        # `attempt_count` is stored with the transactions it counts: none, nothing to look for.
+        ongoing = self.attempt_count and (
             self.env["payment.transaction"]
             .sudo()
             .search_count(
@@ -133,6 +134,12 @@ class PaymentRequest(models.Model):
         ):
             return "processing"
         return "payable"
+
+    def _get_portal_partners(self):
+        """Return the partners that the customer's page shows: the customer, the company's
+        and the requester's (their name, contact details, time zone and language)."""
+        self.ensure_one()
+        return self.partner_id | self.company_id.partner_id | self.user_id.partner_id
 
     def _get_portal_page_values(self):
         """Return the rendering values of the customer's page of the request."""

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from freezegun import freeze_time
 
+from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
@@ -101,6 +102,45 @@ class TestExpireCron(PaymentRequestCommon):
             with self.subTest(size=size), freeze_time(NOW), self.assertQueryCount(5):
                 self.env["payment.request"]._cron_expire_requests(batch_size=size)
             self.assertEqual(set(requests.mapped("state")), {"expired"})
+
+    def test_queries_per_batch_do_not_grow_with_orders(self):
+        """Requests of sales orders: the orders' deposit marker is recomputed in one query,
+        whatever the number of requests of the orders (not by reading each of them)."""
+        product = self.env["product.product"].create({"name": "Deposit product", "list_price": 50})
+        orders = self.env["sale.order"].create(
+            [
+                {
+                    "partner_id": self.customer.id,
+                    "order_line": [Command.create({"product_id": product.id})],
+                }
+                for _i in range(2)
+            ]
+        )
+        paid_deposit = self._make_open_requests(1, NOW - timedelta(hours=1))
+        paid_deposit.sudo().write(
+            {"sale_order_id": orders[0].id, "purpose": "deposit", "state": "paid"}
+        )
+        self.assertEqual(orders[0].payment_request_deposit_state, "received")
+
+        def make(count):
+            requests = self._make_open_requests(count, NOW - timedelta(hours=1))
+            for index, request in enumerate(requests):
+                request.sudo().write({"sale_order_id": orders[index % 2].id, "purpose": "order"})
+            return requests
+
+        self._expire(batch_size=10**6)  # warm the caches
+        counts = []
+        for size in (10, 50):
+            requests = make(size)
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            self._expire(batch_size=size)
+            self.env.flush_all()
+            counts.append(self.cr.sql_log_count - before)
+            self.assertEqual(set(requests.mapped("state")), {"expired"})
+        self.assertEqual(counts[0], counts[1], f"queries per batch of 10 and 50: {counts}")
+        self.assertLessEqual(counts[1], 10, f"queries per batch of 10 and 50: {counts}")
+        self.assertEqual(orders.mapped("payment_request_deposit_state"), ["received", False])
 
 
 @tagged("post_install", "-at_install")
