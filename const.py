@@ -49,6 +49,18 @@ WORKFLOW_FIELDS = {
     "receipt_error",
 }
 
+# Fields of a request that the rules of its document bound (purposes offered, amount due,
+# customer, company, currency): checked whenever a user sets them.
+DOCUMENT_FIELDS = {
+    "partner_id",
+    "company_id",
+    "currency_id",
+    "amount",
+    "purpose",
+    "sale_order_id",
+    "invoice_ids",
+}
+
 EXPIRY_BATCH_SIZE = 1000
 # How long a pending payment (3-D Secure, a redirect) holds the expiry of its request. Some stay
 # pending for days (bank transfers): past this, the request expires, and a payment confirmed

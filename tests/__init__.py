@@ -12,6 +12,7 @@ from . import test_payment_request
 from . import test_payment_request_data
 from . import test_payment_request_messages
 from . import test_payment_request_rpc
+from . import test_payment_request_rules
 from . import test_payment_request_tours
 from . import test_payment_request_wizard
 from . import test_payment_request_wizard_orm
