@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """The document a payment request is for (a customer, an order, an invoice): the rules it sets
-on the request, what remains due on it, and amending the amount of a sent request.
+on the request, what remains due on it, requests sent for many documents at once, and sending
+a request again or amending its amount.
 
 Each document says what it offers through its hooks (``_get_payment_request_purposes``,
 ``_get_payment_request_values``, ``_get_payment_request_customers`` on ``res.partner``,
@@ -214,7 +215,79 @@ class PaymentRequest(models.Model):
             )
         documents._message_log_batch(bodies=bodies)
 
+    @api.model
+    def _send_for_documents(self, documents, purpose, channel, amount=None):
+        """Create a request of `purpose` for each document and send its link to the document's
+        customer, at the address and number they have; skip the documents that cannot be asked.
+
+        The requests are created in one batch and their links queued (bulk sending).
+
+        :param documents: `res.partner`, `sale.order` or `account.move` records
+        :param str purpose: the purpose of the requests, offered by the documents
+        :param str channel: 'email', 'sms' or 'both'
+        :param float amount: what each request asks for a free amount or a wallet top-up
+        :return: (the requests sent, [(document, reason)] of the documents skipped)
+        :rtype: tuple
+        """
+        jobs, skipped = [], []
+        for document in documents:
+            try:
+                values = document._get_payment_request_values(purpose)
+                if purpose in ("free", "wallet"):
+                    values["amount"] = amount
+                currency = values["currency_id"]
+                self._check_request_amount(
+                    values["amount"], values["max_amount"], currency, document.display_name
+                )
+                partner = values["partner_id"]
+                email, number = partner._payment_request_check_contact(
+                    channel, partner.email, partner.mobile or partner.phone, values["company_id"]
+                )
+            except UserError as error:
+                skipped.append((document, str(error)))
+                continue
+            jobs.append((document, values, email, number))
+        requests = self.create(
+            [self._prepare_values_from_document(purpose, values) for _doc, values, *_ in jobs]
+        )
+        if requests:
+            recipients, numbers = {}, {}
+            for request, (_doc, values, email, number) in zip(requests, jobs, strict=True):
+                recipients[request.id] = values["partner_id"]._payment_request_get_recipient(email)
+                numbers[request.id] = number
+            requests._send_link(channel, recipients, numbers, queue=True)
+            requests._log_on_documents(documents.browse([job[0].id for job in jobs]), channel)
+        return requests, skipped
+
     # === ACTION METHODS === #
+
+    def action_resend(self, channel=None, email=None, phone=None, save_contact=False):
+        """Send the link of the open request again, by another channel or to another address.
+
+        :param str channel: 'email', 'sms' or 'both'; by default how the link was last sent
+        :param str email: where the link is emailed; None for the customer's address
+        :param str phone: where it is texted; None for the customer's mobile, else phone
+        :param bool save_contact: store `email` and `phone` on the customer
+        :return: True
+        :raise UserError: if the request is not open, or the address or number is missing or
+            invalid
+        """
+        self.ensure_one()
+        self._check_state(("open",), self.env._("Only open payment requests can be sent again."))
+        self.check_access("write")
+        partner = self.partner_id
+        channel = channel or self.channel or "email"
+        email, number = partner._payment_request_check_contact(
+            channel,
+            partner.email if email is None else email,
+            (partner.mobile or partner.phone) if phone is None else phone,
+            self.company_id,
+        )
+        if save_contact:
+            partner._payment_request_save_contact(email, number)
+        recipient = partner._payment_request_get_recipient(email)
+        self._send_link(channel, {self.id: recipient}, {self.id: number})
+        return True
 
     def action_amend(
         self,

@@ -299,7 +299,13 @@ class PaymentRequestWizard(models.TransientModel):
         """Create (or reuse) the requests and send their links; report skipped records."""
         self.ensure_one()
         if self.mode == "resend":
-            return self._action_resend()
+            self.request_id.action_resend(
+                channel=self.channel,
+                email=self.email,
+                phone=self.phone,
+                save_contact=self.save_contact,
+            )
+            return {"type": "ir.actions.act_window_close"}
         if self.mode == "amend":
             return self.request_id.action_amend(
                 self.amount,
@@ -347,54 +353,10 @@ class PaymentRequestWizard(models.TransientModel):
         return request._get_form_action()
 
     def _action_send_bulk(self):
-        Request = self.env["payment.request"]
-        jobs, skipped = [], []
-        for record in self._get_records():
-            try:
-                values = record._get_payment_request_values(self.purpose)
-                if self.purpose in ("free", "wallet"):
-                    values["amount"] = self.amount
-                currency = values["currency_id"]
-                Request._check_request_amount(
-                    values["amount"], values["max_amount"], currency, record.display_name
-                )
-                partner = values["partner_id"]
-                email, number = partner._payment_request_check_contact(
-                    self.channel,
-                    partner.email,
-                    partner.mobile or partner.phone,
-                    values["company_id"],
-                )
-            except UserError as error:
-                skipped.append((record, str(error)))
-                continue
-            jobs.append((record, values, email, number))
-        requests = Request.create(
-            [Request._prepare_values_from_document(self.purpose, job[1]) for job in jobs]
+        requests, skipped = self.env["payment.request"]._send_for_documents(
+            self._get_records(), self.purpose, self.channel, amount=self.amount
         )
-        recipients, numbers = {}, {}
-        for request, (_record, values, email, number) in zip(requests, jobs, strict=True):
-            recipients[request.id] = values["partner_id"]._payment_request_get_recipient(email)
-            numbers[request.id] = number
-        if requests:
-            requests._send_link(self.channel, recipients, numbers, queue=True)
-            documents = self.env[self.res_model].browse([job[0].id for job in jobs])
-            requests._log_on_documents(documents, self.channel)
         return self._bulk_report(requests, skipped)
-
-    def _action_resend(self):
-        request = self.request_id
-        request._check_state(("open",), self.env._("Only open payment requests can be sent again."))
-        request.check_access("write")
-        partner = request.partner_id
-        email, number = partner._payment_request_check_contact(
-            self.channel, self.email, self.phone, request.company_id
-        )
-        if self.save_contact:
-            partner._payment_request_save_contact(email, number)
-        recipient = partner._payment_request_get_recipient(email)
-        request._send_link(self.channel, {request.id: recipient}, {request.id: number})
-        return {"type": "ir.actions.act_window_close"}
 
     def _bulk_report(self, requests, skipped):
         """Return a notification saying what was sent and which records were skipped."""
