@@ -52,6 +52,18 @@ WORKFLOW_FIELDS = {
     "auto_sent_date",
 }
 
+# Fields of a request that the rules of its document bound (purposes offered, amount due,
+# customer, company, currency): checked whenever a user sets them.
+DOCUMENT_FIELDS = {
+    "partner_id",
+    "company_id",
+    "currency_id",
+    "amount",
+    "purpose",
+    "sale_order_id",
+    "invoice_ids",
+}
+
 EXPIRY_BATCH_SIZE = 1000
 
 # Partial indexes of payment_request, name -> (columns, condition): the list's filters on rare

@@ -283,11 +283,17 @@ class PaymentRequest(models.Model):
                         self.env["res.company"].browse(company_id)
                     )
                 vals["name"] = sequences[company_id].next_by_id()
-        return super().create(vals_list)
+        requests = super().create(vals_list)
+        requests._filter_pending()._check_document_rules()
+        return requests
 
     def write(self, vals):
         self._check_workflow_fields([vals])
-        return super().write(vals)
+        result = super().write(vals)
+        # The workflow's own changes (in sudo mode) are not the user's to check.
+        if not self.env.su and const.DOCUMENT_FIELDS.intersection(vals):
+            self._filter_pending()._check_document_rules()
+        return result
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_used(self):
@@ -348,6 +354,8 @@ class PaymentRequest(models.Model):
         """Open draft requests: set their expiration and make their access token."""
         self._check_state(("draft",), self.env._("Only draft payment requests can be opened."))
         self.check_access("write")
+        # The document may have changed since the draft was made (an invoice paid meanwhile).
+        self._check_document_rules()
         now = fields.Datetime.now()
         for company, requests in self.grouped("company_id").items():
             expiration = now + timedelta(hours=company.payment_request_validity_hours)

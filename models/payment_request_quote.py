@@ -214,20 +214,20 @@ class PaymentRequest(models.Model):
                 )
             )
         order = self.sale_order_id
-        wizard = (
-            self.env["payment.request.wizard"]
-            .with_context(active_model="sale.order", active_ids=order.ids, active_id=order.id)
-            .create(
-                {
-                    "purpose": "quote",
-                    "channel": self.channel or "email",
-                    "email": self.partner_id.email,
-                    "phone": self.partner_id.mobile or self.partner_id.phone,
-                }
-            )
+        channel = self.channel or "email"
+        values = order._get_payment_request_values("quote")
+        partner = values["partner_id"]
+        # The same contact as the outdated link, by the same channel.
+        email, number = partner._payment_request_check_contact(
+            channel,
+            self.partner_id.email,
+            self.partner_id.mobile or self.partner_id.phone,
+            values["company_id"],
         )
-        action = wizard.action_send()
-        new_request = self.env["payment.request"].browse(action["res_id"])
+        new_request = self.create(self._prepare_values_from_document("quote", values))
+        recipient = partner._payment_request_get_recipient(email)
+        new_request._send_link(channel, {new_request.id: recipient}, {new_request.id: number})
+        new_request._log_on_documents(order, channel)
         self.sudo().replaced_by_id = new_request
         self.message_post(
             body=Markup(
@@ -237,4 +237,4 @@ class PaymentRequest(models.Model):
                 )
             )
         )
-        return action
+        return new_request._get_form_action()

@@ -6,6 +6,7 @@ from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
+from odoo.tools import email_normalize
 
 from .. import const
 
@@ -226,3 +227,211 @@ class ResPartner(models.Model):
             if phonenumbers.number_type(parsed) in const.MOBILE_NUMBER_TYPES:
                 return number
         return False
+
+    # === PAYMENT REQUESTS === #
+
+    def _get_payment_request_purposes(self):
+        """Return the purposes of the payment requests a customer offers, the default first.
+
+        :return: purposes of `payment.request`
+        :rtype: list
+        """
+        return list(const.PURPOSES_BY_MODEL[self._name])
+
+    def _get_payment_request_customers(self):
+        """Return the partners whose contacts a request for the customer may be sent to."""
+        return self
+
+    def _get_payment_request_open_invoices(self, company, currency):
+        """Return the posted invoices of the customer that still have something due.
+
+        :param res.company company: the company of the invoices
+        :param res.currency currency: the currency of the invoices
+        :return: the invoices, the earliest due first
+        :rtype: account.move
+        """
+        self.ensure_one()
+        return self.env["account.move"].search(
+            [
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+                ("commercial_partner_id", "=", self.commercial_partner_id.id),
+                ("company_id", "=", company.id),
+                ("currency_id", "=", currency.id),
+                ("amount_residual", ">", 0),
+            ],
+            order="invoice_date_due, id",
+        )
+
+    def _get_payment_request_values(self, purpose=None, company=None, currency=None, invoices=None):
+        """Return what a payment request of the customer for `purpose` asks, or refuse it.
+
+        :param str purpose: 'free', 'wallet' or 'invoices'; None to only check the customer
+        :param res.company company: the company that asks; the current one by default
+        :param res.currency currency: the currency asked; the company's by default
+        :param account.move invoices: the invoices chosen for the purpose 'invoices'; None for
+            all the open invoices of the customer
+        :return: the values of the request (see `payment.request._prepare_values_from_document`)
+            and `max_amount`, the most it may ask (None: no limit)
+        :rtype: dict
+        :raise UserError: when the customer cannot be asked for `purpose`
+        """
+        self.ensure_one()
+        company = company or self.env.company
+        currency = currency or company.currency_id
+        values = {
+            "partner_id": self,
+            "company_id": company,
+            "currency_id": currency,
+            "sale_order_id": self.env["sale.order"],
+            "invoice_ids": self.env["account.move"],
+            "amount": 0.0,
+            "max_amount": None,
+            "description": "",
+            "external_reference": "",
+        }
+        if purpose == "wallet":
+            values["description"] = self.env._("Top-up of your prepaid balance")
+        elif purpose == "invoices":
+            if not self.env["account.move"].has_access("read"):
+                raise UserError(
+                    self.env._(
+                        "Requesting the payment of invoices needs invoicing rights "
+                        "(Invoicing: Billing)."
+                    )
+                )
+            chosen = invoices
+            if invoices is None or not invoices:
+                chosen = self._get_payment_request_open_invoices(company, currency)
+                if not chosen:
+                    raise UserError(
+                        self.env._(
+                            "%(customer)s has no open invoice in %(currency)s: nothing is due.",
+                            customer=self.display_name,
+                            currency=currency.name,
+                        )
+                    )
+                if invoices is not None:
+                    raise UserError(self.env._("Select the invoices the customer should pay."))
+            not_open = chosen.filtered(
+                lambda invoice: (
+                    invoice.move_type != "out_invoice"
+                    or invoice.state != "posted"
+                    or invoice.payment_state not in ("not_paid", "partial")
+                    or invoice.commercial_partner_id != self.commercial_partner_id
+                    or invoice.company_id != company
+                    or invoice.currency_id != currency
+                    or invoice.currency_id.compare_amounts(invoice.amount_residual, 0) <= 0
+                )
+            )
+            if not_open:
+                raise UserError(
+                    self.env._(
+                        "%(invoices)s: not open invoices of %(customer)s in %(currency)s.",
+                        invoices=", ".join(not_open.mapped("display_name")),
+                        customer=self.display_name,
+                        currency=currency.name,
+                    )
+                )
+            due = currency.round(sum(chosen.mapped("amount_residual")))
+            values.update(
+                invoice_ids=chosen,
+                amount=due,
+                max_amount=due,
+                description=self.env._(
+                    "Payment of invoices %(invoices)s", invoices=", ".join(chosen.mapped("name"))
+                ),
+            )
+        return values
+
+    def _payment_request_check_contact(self, channel, email, phone, company=None):
+        """Validate the address and the number the customer is sent a link at.
+
+        :param str channel: 'email', 'sms' or 'both'
+        :param str email: the address typed or known
+        :param str phone: the number typed or known
+        :param res.company company: whose country formats a number without country code
+        :return: (normalized email or False, E.164 number or False)
+        :raise UserError: naming the customer and the field when one is missing or invalid
+        """
+        self.ensure_one()
+        normalized_email = False
+        number = False
+        if channel in ("email", "both"):
+            if not email:
+                raise UserError(
+                    self.env._(
+                        "%(customer)s has no email address: fill in the Email field or send "
+                        "by SMS.",
+                        customer=self.display_name,
+                    )
+                )
+            normalized_email = email_normalize(email, strict=True)
+            if not normalized_email:
+                raise UserError(
+                    self.env._(
+                        "The Email %(email)s of %(customer)s is not a valid address.",
+                        email=email,
+                        customer=self.display_name,
+                    )
+                )
+        if channel in ("sms", "both"):
+            if not phone:
+                raise UserError(
+                    self.env._(
+                        "%(customer)s has no mobile number: fill in the Mobile field or send "
+                        "by email.",
+                        customer=self.display_name,
+                    )
+                )
+            country = self.country_id or (company or self.env.company).country_id
+            number = self._phone_format(
+                number=phone, country=country, force_format="E164", raise_exception=False
+            )
+            if not number:
+                raise UserError(
+                    self.env._(
+                        "The Mobile %(number)s of %(customer)s is not a valid phone number "
+                        "for %(country)s.",
+                        number=phone,
+                        customer=self.display_name,
+                        country=country.name or self.env._("an unknown country"),
+                    )
+                )
+        return normalized_email, number
+
+    def _payment_request_get_recipient(self, email):
+        """Return the partner that receives a link at `email`.
+
+        The customer when the address is theirs; otherwise one of their contacts with that
+        address, created when needed, as Odoo's composer does for a new recipient.
+
+        :param str email: a normalized address, or False
+        :rtype: res.partner
+        """
+        self.ensure_one()
+        if not email or email_normalize(self.email or "") == email:
+            return self
+        commercial = self.commercial_partner_id
+        contact = self.search(
+            [("id", "child_of", commercial.id), ("email_normalized", "=", email)], limit=1
+        )
+        return contact or self.create(
+            {"name": self.name, "email": email, "parent_id": commercial.id, "type": "other"}
+        )
+
+    def _payment_request_save_contact(self, email, number):
+        """Store on the customer the address and the number a link was sent to.
+
+        :param str email: a normalized address, or False
+        :param str number: an E.164 number, or False
+        """
+        self.ensure_one()
+        values = {}
+        if email and email != email_normalize(self.email or ""):
+            values["email"] = email
+        if number and number not in (self.mobile, self.phone):
+            values["mobile"] = number
+        if values:
+            self.write(values)

@@ -294,3 +294,81 @@ class SaleOrder(models.Model):
                     note=Markup("<p>%s</p>") % body,
                     user_id=salesperson.id,
                 )
+
+    # === PAYMENT REQUESTS === #
+
+    def _get_payment_request_purposes(self):
+        """Return the purposes of the payment requests the orders offer, the default first:
+        quotations are sent for approval.
+
+        :return: purposes of `payment.request`
+        :rtype: list
+        """
+        purposes = list(const.PURPOSES_BY_MODEL[self._name])
+        if self and all(order.state in ("draft", "sent") for order in self):
+            purposes.remove("quote")
+            purposes.insert(0, "quote")
+        return purposes
+
+    def _get_payment_request_customers(self):
+        """Return the partners whose contacts a request for the order may be sent to."""
+        return self.partner_id | self.partner_invoice_id
+
+    def _get_payment_request_amount_due(self):
+        """Return what remains to pay on the order: its total less the payments received."""
+        self.ensure_one()
+        return self.currency_id.round(self.amount_total - self.amount_paid)
+
+    def _get_payment_request_deposit_amount(self):
+        """Return the deposit proposed for the order: its prepayment, else the company's
+        default percentage, and never more than what is due."""
+        self.ensure_one()
+        if self.require_payment and self.prepayment_percent:
+            amount = self._get_prepayment_required_amount()
+        else:
+            amount = self.amount_total * self.company_id.payment_request_deposit_percent
+        return self.currency_id.round(min(amount, self._get_payment_request_amount_due()))
+
+    def _get_payment_request_values(self, purpose=None, **kwargs):
+        """Return what a payment request of the order for `purpose` asks, or refuse it.
+
+        :param str purpose: 'deposit', 'order' or 'quote'; None to only check the order
+        :param kwargs: ignored (the values of other documents' hooks)
+        :return: the values of the request (see `payment.request._prepare_values_from_document`)
+            and `max_amount`, the most it may ask
+        :rtype: dict
+        :raise UserError: when the order cannot be asked for `purpose`
+        """
+        self.ensure_one()
+        if self.state == "cancel":
+            raise UserError(
+                self.env._(
+                    "The order %(order)s is cancelled: no payment can be requested for it.",
+                    order=self.name,
+                )
+            )
+        if purpose == "quote":
+            self._check_payment_request_quotation()
+        due = self._get_payment_request_amount_due()
+        if self.currency_id.compare_amounts(due, 0) <= 0:
+            raise UserError(self.env._("Nothing is due on the order %(order)s.", order=self.name))
+        if purpose == "deposit":
+            description = self.env._("Deposit for order %(order)s", order=self.name)
+        elif purpose == "quote":
+            description = self.env._("Approval and payment of quotation %(order)s", order=self.name)
+        else:
+            description = self.env._("Payment of order %(order)s", order=self.name)
+        return {
+            # The quotation is approved by its customer, the rest paid by the invoicee.
+            "partner_id": self.partner_id
+            if purpose == "quote"
+            else (self.partner_invoice_id or self.partner_id),
+            "company_id": self.company_id,
+            "currency_id": self.currency_id,
+            "sale_order_id": self,
+            "invoice_ids": self.env["account.move"],
+            "amount": self._get_payment_request_deposit_amount() if purpose == "deposit" else due,
+            "max_amount": due,
+            "description": description,
+            "external_reference": self.client_order_ref or "",
+        }

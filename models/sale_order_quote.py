@@ -12,6 +12,7 @@ import pytz
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import UserError
 
 
 class SaleOrder(models.Model):
@@ -175,3 +176,34 @@ class SaleOrder(models.Model):
                 != request.sale_order_id._get_payment_request_fingerprint()
             )
         )._mark_quote_updated()
+
+    # === PAYMENT REQUESTS === #
+
+    def _check_payment_request_quotation(self):
+        """Refuse to send for approval an order that is no quotation, an expired one or an
+        empty one.
+
+        :raise UserError: naming the order and what to do
+        """
+        self.ensure_one()
+        if self.state not in ("draft", "sent"):
+            raise UserError(
+                self.env._(
+                    "The order %(order)s is already confirmed: only a quotation can be sent for "
+                    "approval. Request its payment instead.",
+                    order=self.name,
+                )
+            )
+        if self.is_expired:
+            raise UserError(
+                self.env._(
+                    "The quotation %(order)s expired on %(date)s: extend its expiration date "
+                    "before sending it for approval.",
+                    order=self.name,
+                    date=fields.Date.to_string(self.validity_date),
+                )
+            )
+        if not self.order_line.filtered(lambda line: not line.display_type):
+            raise UserError(
+                self.env._("The quotation %(order)s has no line to approve.", order=self.name)
+            )

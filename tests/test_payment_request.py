@@ -68,9 +68,23 @@ class TestPaymentRequest(PaymentRequestCommon):
             request.amount = 0
 
     def test_all_purposes_accepted(self):
-        # The purposes are public contract: each is still accepted (an added one is fine).
+        # The purposes are public contract: each is still accepted (an added one is fine), from
+        # a document that offers it, for what is due on it.
+        product = self.env["product.product"].create({"name": "Service", "list_price": 80.0})
+        order = self.env["sale.order"].create(
+            {"partner_id": self.customer.id, "order_line": [(0, 0, {"product_id": product.id})]}
+        )
+        invoice = self._create_posted_invoice(80.0)
+        documents = {
+            "invoices": {"invoice_ids": [(6, 0, invoice.ids)], "user": self.biller},
+            "invoice": {"invoice_ids": [(6, 0, invoice.ids)], "user": self.biller},
+            "deposit": {"sale_order_id": order.id},
+            "order": {"sale_order_id": order.id},
+            "quote": {"sale_order_id": order.id, "amount": order.amount_total},
+        }
         for purpose in ("free", "wallet", "invoices", "invoice", "deposit", "order", "quote"):
-            self.assertEqual(self._create_request(purpose=purpose).purpose, purpose)
+            values = {"amount": 80.0, **documents.get(purpose, {})}
+            self.assertEqual(self._create_request(purpose=purpose, **values).purpose, purpose)
 
     # === LIFE CYCLE === #
 
@@ -145,8 +159,22 @@ class TestPaymentRequest(PaymentRequestCommon):
         )
         self.assertEqual(sorted(tracked.mapped("new_value_char")), ["Cancelled", "Open"])
 
+    def _create_posted_invoice(self, amount):
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.customer.id,
+                "invoice_line_ids": [(0, 0, {"name": "Service", "price_unit": amount})],
+            }
+        )
+        invoice.action_post()
+        return invoice
+
     def test_recreate(self):
-        order = self.env["sale.order"].create({"partner_id": self.customer.id})
+        product = self.env["product.product"].create({"name": "Service", "list_price": 80.0})
+        order = self.env["sale.order"].create(
+            {"partner_id": self.customer.id, "order_line": [(0, 0, {"product_id": product.id})]}
+        )
         request = self._create_request(
             purpose="deposit",
             sale_order_id=order.id,
@@ -179,14 +207,10 @@ class TestPaymentRequest(PaymentRequestCommon):
         self.assertIn(new_request.name, request.message_ids[0].body)
 
     def test_recreate_keeps_invoices(self):
-        invoice = self.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": self.customer.id,
-                "invoice_line_ids": [(0, 0, {"name": "Service", "price_unit": 80.0})],
-            }
+        invoice = self._create_posted_invoice(80.0)
+        request = self._create_request(
+            user=self.biller, purpose="invoice", amount=80.0, invoice_ids=[(6, 0, invoice.ids)]
         )
-        request = self._create_request(purpose="invoice", invoice_ids=[(6, 0, invoice.ids)])
         request.action_cancel()
         new_request = self.env["payment.request"].browse(request.action_recreate()["res_id"])
         self.assertEqual(new_request.invoice_ids, invoice)

@@ -63,3 +63,29 @@ class TestPaymentRequestRpc(PaymentRequestCommon, HttpCase):
         ):
             with self.subTest(method=method), self.assertRaises(JsonRpcException):
                 self._call(method, args)
+
+    @mute_logger("odoo.http")
+    def test_create_over_rpc_meets_the_rules_of_the_document(self):
+        product = self.env["product.product"].create({"name": "Kayak", "list_price": 100.0})
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.customer.id,
+                "user_id": self.salesman.id,
+                "order_line": [(0, 0, {"product_id": product.id, "tax_id": [(5, 0, 0)]})],
+            }
+        )
+        self.authenticate(self.salesman.login, self.salesman.login)
+        values = {"partner_id": self.customer.id, "purpose": "order", "sale_order_id": order.id}
+        for refused in (
+            {**values, "amount": 100.01},  # more than what is due
+            {**values, "purpose": "invoices", "amount": 50.0},  # not offered by an order
+            {**values, "sale_order_id": False, "amount": 50.0},  # an order's purpose, no order
+        ):
+            with (
+                self.subTest(values=refused),
+                self.assertRaisesRegex(JsonRpcException, "odoo.exceptions.UserError"),
+            ):
+                self._call("create", [refused])
+        self.assertFalse(order.payment_request_ids)
+        self._call("create", [{**values, "amount": 100.0}])
+        self.assertEqual(order.payment_request_ids.amount, 100.0)

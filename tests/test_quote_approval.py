@@ -2,6 +2,7 @@
 
 import json
 from datetime import timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -432,6 +433,38 @@ class TestQuoteDeclineAndUpdate(QuoteCommon):
         self.assertEqual(self.order.state, "sale")
         with self.assertRaises(UserError):
             self.quote.with_user(self.salesman).action_send_updated_quotation()
+
+    def test_updated_quotation_sent_by_the_same_channel_without_a_wizard(self):
+        order = self._quotation()
+        request = self._send_quote(order, channel="both")
+        order.order_line.product_uom_qty = 3
+        wizard_model = self.registry["payment.request.wizard"]
+        with (
+            patch.object(wizard_model, "create", side_effect=AssertionError("a wizard was built")),
+            self.mock_mail_gateway(),
+            self.mockSMSGateway(),
+        ):
+            action = request.with_user(self.salesman).action_send_updated_quotation()
+        new = self.env["payment.request"].browse(action["res_id"])
+        self.assertRecordValues(
+            new,
+            [
+                {
+                    "state": "open",
+                    "purpose": "quote",
+                    "channel": "both",
+                    "amount": 1650.0,
+                    "partner_id": self.customer.id,
+                    "user_id": self.salesman.id,
+                }
+            ],
+        )
+        self.assertEqual(request.replaced_by_id, new)
+        self.assertEqual(self._new_sms.number, "+14155552671")
+        self.assertEqual(
+            self._new_mails.filtered(lambda m: m.res_id == new.id).recipient_ids, self.customer
+        )
+        self.assertIn(new.name, order.message_ids[0].body)
 
 
 @tagged("post_install", "-at_install")
