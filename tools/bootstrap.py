@@ -27,6 +27,8 @@ SCRIPT runs with the environment's Python, with ``$ODOO_PATH`` naming the Odoo t
 """
 
 import argparse
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -41,6 +43,10 @@ ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / "tools"
 ODOO_DIR = ROOT / ".odoo"
 VENV = ROOT / ".venv"
+# Held while the set-up runs: two make commands started together in one checkout (make test and
+# make bench) would otherwise unpack Odoo into the same folder, one removing what the other
+# writes.
+LOCK = ROOT / ".setup.lock"
 LOCK = TOOLS / "requirements.txt"
 BOOTSTRAP_LOCK = TOOLS / "requirements-bootstrap.txt"
 SHARED_ODOO = ROOT.parent / "shared" / "odoo"
@@ -419,8 +425,28 @@ def imported_odoo(python):
     return tree if (tree / "odoo-bin").is_file() else None
 
 
+@contextlib.contextmanager
+def setup_lock():
+    """Wait for any other set-up of this checkout to finish, then hold the lock."""
+    with LOCK.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say("Another set-up of this checkout is running: waiting for it")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def setup(odoo_free):
-    """Run the steps; return ``(python, odoo tree or None)``."""
+    """Run the steps, one set-up of the checkout at a time; return ``(python, odoo or None)``."""
+    with setup_lock():
+        return _setup(odoo_free)
+
+
+def _setup(odoo_free):
     started = time.monotonic()
     step_debian(odoo_free)
     odoo = None

@@ -5,6 +5,7 @@ import hashlib
 import re
 import subprocess
 import tarfile
+import threading
 from pathlib import Path
 
 import bootstrap
@@ -23,6 +24,7 @@ def checkout(tmp_path, monkeypatch):
     monkeypatch.setattr(bootstrap, "ROOT", root)
     monkeypatch.setattr(bootstrap, "ODOO_DIR", root / ".odoo")
     monkeypatch.setattr(bootstrap, "VENV", root / ".venv")
+    monkeypatch.setattr(bootstrap, "LOCK", root / ".setup.lock")
     monkeypatch.setattr(bootstrap, "SHARED_ODOO", shared)
     for name in ("ODOO_PATH", "ODOO_ARCHIVE", "PYTHON", "ODOO_DISABLE"):
         monkeypatch.delenv(name, raising=False)
@@ -54,6 +56,44 @@ def count_tar_runs(monkeypatch):
 
     monkeypatch.setattr(bootstrap.subprocess, "run", run)
     return calls
+
+
+# === ONE SET-UP AT A TIME === #
+
+
+def test_a_second_set_up_waits_for_the_first(checkout, monkeypatch):
+    """make test and make bench started together must not unpack Odoo into the same folder."""
+    events = []
+    first_inside = threading.Event()
+    release_first = threading.Event()
+
+    def fake_setup(odoo_free):
+        events.append(("start", threading.current_thread().name))
+        if threading.current_thread().name == "first":
+            first_inside.set()
+            release_first.wait(5)
+        events.append(("end", threading.current_thread().name))
+        return None, None
+
+    monkeypatch.setattr(bootstrap, "_setup", fake_setup)
+    first = threading.Thread(target=bootstrap.setup, args=(False,), name="first")
+    first.start()
+    assert first_inside.wait(5)
+    # flock locks belong to open file descriptions: the second thread opens its own, as a
+    # second make process would, and must wait.
+    second = threading.Thread(target=bootstrap.setup, args=(False,), name="second")
+    second.start()
+    second.join(0.5)
+    assert second.is_alive(), "the second set-up did not wait"
+    release_first.set()
+    first.join(5)
+    second.join(5)
+    assert events == [
+        ("start", "first"),
+        ("end", "first"),
+        ("start", "second"),
+        ("end", "second"),
+    ]
 
 
 # === ODOO SOURCE === #
