@@ -11,6 +11,7 @@ from . import payment_provider
 from . import payment_request
 from . import payment_request_overdue
 from . import payment_request_document
+from . import payment_request_duplicate
 from . import payment_request_portal
 from . import payment_request_quote
 from . import payment_request_receipt
