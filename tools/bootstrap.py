@@ -46,7 +46,7 @@ VENV = ROOT / ".venv"
 # Held while the set-up runs: two make commands started together in one checkout (make test and
 # make bench) would otherwise unpack Odoo into the same folder, one removing what the other
 # writes.
-LOCK = ROOT / ".setup.lock"
+SETUP_LOCK = ROOT / ".setup.lock"
 LOCK = TOOLS / "requirements.txt"
 BOOTSTRAP_LOCK = TOOLS / "requirements-bootstrap.txt"
 SHARED_ODOO = ROOT.parent / "shared" / "odoo"
@@ -428,7 +428,7 @@ def imported_odoo(python):
 @contextlib.contextmanager
 def setup_lock():
     """Wait for any other set-up of this checkout to finish, then hold the lock."""
-    with LOCK.open("a") as handle:
+    with SETUP_LOCK.open("a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

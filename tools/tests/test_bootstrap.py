@@ -24,7 +24,7 @@ def checkout(tmp_path, monkeypatch):
     monkeypatch.setattr(bootstrap, "ROOT", root)
     monkeypatch.setattr(bootstrap, "ODOO_DIR", root / ".odoo")
     monkeypatch.setattr(bootstrap, "VENV", root / ".venv")
-    monkeypatch.setattr(bootstrap, "LOCK", root / ".setup.lock")
+    monkeypatch.setattr(bootstrap, "SETUP_LOCK", root / ".setup.lock")
     monkeypatch.setattr(bootstrap, "SHARED_ODOO", shared)
     for name in ("ODOO_PATH", "ODOO_ARCHIVE", "PYTHON", "ODOO_DISABLE"):
         monkeypatch.delenv(name, raising=False)
