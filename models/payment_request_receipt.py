@@ -4,6 +4,8 @@
 import logging
 from datetime import timedelta
 
+import psycopg2
+
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -57,6 +59,14 @@ class PaymentRequest(models.Model):
                     subtype_xmlid="mail.mt_note",
                     force_send=False,
                 )
+        except (
+            psycopg2.errors.SerializationFailure,
+            psycopg2.errors.DeadlockDetected,
+            psycopg2.errors.LockNotAvailable,
+        ):
+            # A concurrent transaction, not the receipt: the cron's call is rolled back and
+            # retried whole, the receipt still to send (not recorded as an error).
+            raise
         except Exception as error:  # pylint: disable=broad-except
             # Whatever the report engine or the template raised: the request stays paid.
             _logger.exception("Receipt of payment request %s could not be made", request.name)
@@ -98,7 +108,12 @@ class PaymentRequest(models.Model):
         for request in requests:
             request._send_receipt()
         remaining = self.sudo().search_count(domain) if len(requests) == batch_size else 0
-        self.env["ir.cron"]._notify_progress(done=len(requests), remaining=remaining)
+        # One batch per run of the job: the scheduler would call it again up to ten times in
+        # the same run, and ten batches of PDFs can outlive the cron worker's time limit (make
+        # load: 1-2 s a PDF). The job is triggered again for the rest instead.
+        self.env["ir.cron"]._notify_progress(done=len(requests), remaining=0)
+        if remaining:
+            self.env.ref("payment_request.ir_cron_send_payment_request_receipts")._trigger()
         return remaining
 
     # === ACTION METHODS === #

@@ -184,7 +184,9 @@ class TestOverdueRequests(PaymentRequestCommon, MockEmail, MockSMS):
         request = self._requests(carol)
         self.assertEqual(request.channel, "sms")
         self.assertEqual(
-            self._new_sms.filtered(lambda sms: sms.partner_id == carol).number, "+14155552671"
+            # The SMS goes to the number (Odoo's SMS API with sms_numbers), not to a partner.
+            self._new_sms.filtered(lambda sms: sms.mail_message_id.res_id == request.id).number,
+            "+14155552671",
         )
         self.assertFalse(self._requests(dave))
 

@@ -30,12 +30,14 @@ class TestPaymentRequestAnalysis(PaymentRequestCommon, MockEmail, MockSMS):
             {"partner_id": self.customer.id, "company_id": self.company_2.id, "amount": amount}
         )
         with self.mock_mail_gateway(), self.mockSMSGateway():
-            message = request._send_link(
+            request._send_link(
                 channel,
                 {request.id: self.customer},
                 {request.id: "+14155552671"},
                 queue=True,
             )
+        sent = self.env.ref("payment_request.mt_payment_request_sent")
+        message = request.message_ids.filtered(lambda message: message.subtype_id == sent)[-1:]
         if paid_after_hours is not None:
             request.sudo().write(
                 {

@@ -2,6 +2,8 @@
 
 from unittest.mock import patch
 
+import psycopg2
+
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
@@ -288,14 +290,50 @@ class TestReceiptOffCriticalPath(PostProcessingCommon):
         with self.mock_mail_gateway():
             remaining = self.env["payment.request"]._cron_send_receipts()
         self.assertEqual(remaining, 2)
+        cron = self.env.ref("payment_request.ir_cron_send_payment_request_receipts")
+        self.assertTrue(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
+            "the rest is left to the next run of the job",
+        )
         self.assertEqual(
             len(requests.filtered(lambda request: request.receipt_state == "sent")),
             const.RECEIPT_BATCH_SIZE,
         )
         self.assertLessEqual(const.RECEIPT_BATCH_SIZE, 20)
+        # One batch per run of the job, which is triggered again for the rest.
+        cron = self.env.ref("payment_request.ir_cron_send_payment_request_receipts")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        triggers.unlink()
         with self.mock_mail_gateway():
             self.assertEqual(self.env["payment.request"]._cron_send_receipts(), 0)
+        self.assertFalse(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
+            "nothing left: not triggered again",
+        )
         self.assertEqual(set(requests.mapped("receipt_state")), {"sent"})
+
+    def test_receipt_hit_by_a_concurrent_transaction_is_retried_not_failed(self):
+        """A serialization failure is the database's, not the receipt's: the call is rolled
+        back and retried, the receipt is not marked in error nor the requester told so."""
+        request = self._open()
+        tx = self._create_tx(request)
+        tx._set_done()
+        tx._post_process()
+        Request = type(self.env["payment.request"])
+        with (
+            patch.object(
+                Request,
+                "message_post_with_source",
+                side_effect=psycopg2.errors.SerializationFailure("could not serialize access"),
+            ),
+            self.assertRaises(psycopg2.errors.SerializationFailure),
+        ):
+            self.env["payment.request"]._cron_send_receipts()
+        self.assertEqual(request.receipt_state, "to_send")
+        self.assertFalse(request.receipt_error)
+        self.assertFalse(
+            request.message_ids.filtered(lambda m: "receipt could not be made" in m.body)
+        )
 
     def test_post_processing_does_not_render_the_receipt(self):
         request = self._open()
