@@ -4,6 +4,7 @@
 from datetime import timedelta
 
 import phonenumbers
+import psycopg2
 import requests
 import stripe
 
@@ -140,6 +141,12 @@ RECEIPT_STATES = [
 # while some remain. A PDF takes 1-2 s (15-25 s on a loaded server, make load): 100 at once ran
 # past the cron worker's time limit, and the killed job was rolled back whole.
 RECEIPT_BATCH_SIZE = 10
+# Errors of a transaction that met a concurrent one: worth retrying, not the receipt's fault.
+CONCURRENCY_ERRORS = (
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.DeadlockDetected,
+    psycopg2.errors.LockNotAvailable,
+)
 # A receipt that could not be made is retried by its cron for this long, then only by hand.
 RECEIPT_RETRY_DAYS = 7
 

@@ -4,8 +4,6 @@
 import logging
 from datetime import timedelta
 
-import psycopg2
-
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -59,13 +57,9 @@ class PaymentRequest(models.Model):
                     subtype_xmlid="mail.mt_note",
                     force_send=False,
                 )
-        except (
-            psycopg2.errors.SerializationFailure,
-            psycopg2.errors.DeadlockDetected,
-            psycopg2.errors.LockNotAvailable,
-        ):
-            # A concurrent transaction, not the receipt: the cron's call is rolled back and
-            # retried whole, the receipt still to send (not recorded as an error).
+        except const.CONCURRENCY_ERRORS:
+            # A concurrent transaction, not the receipt: left to send (not recorded as an
+            # error), for the caller to retry.
             raise
         except Exception as error:  # pylint: disable=broad-except
             # Whatever the report engine or the template raised: the request stays paid.
@@ -105,13 +99,25 @@ class PaymentRequest(models.Model):
             ("paid_date", ">=", retry_since),
         ]
         requests = self.sudo().search(domain, limit=batch_size, order="id")
+        done = self.browse()
         for request in requests:
-            request._send_receipt()
-        remaining = self.sudo().search_count(domain) if len(requests) == batch_size else 0
+            try:
+                request._send_receipt()
+            except const.CONCURRENCY_ERRORS:
+                # The receipt's savepoint is rolled back; this transaction cannot make it now
+                # (its snapshot is older than the other write): the next run of the job will.
+                _logger.info("Receipt of %s met a concurrent update: retried later", request.name)
+                break
+            done |= request
+        remaining = (
+            self.sudo().search_count(domain)
+            if len(requests) == batch_size or done != requests
+            else 0
+        )
         # One batch per run of the job: the scheduler would call it again up to ten times in
         # the same run, and ten batches of PDFs can outlive the cron worker's time limit (make
         # load: 1-2 s a PDF). The job is triggered again for the rest instead.
-        self.env["ir.cron"]._notify_progress(done=len(requests), remaining=0)
+        self.env["ir.cron"]._notify_progress(done=len(done), remaining=0)
         if remaining:
             self.env.ref("payment_request.ir_cron_send_payment_request_receipts")._trigger()
         return remaining
