@@ -156,8 +156,6 @@ def free_port(ports=None):
 
 def start_server(odoo_dir, pg, database, port):
     """Start one Odoo HTTP server process on ``port``; return it once it answers."""
-    import requests
-
     SERVER_LOG.unlink(missing_ok=True)
     cmd = odoo_command(
         odoo_dir,
@@ -173,25 +171,31 @@ def start_server(odoo_dir, pg, database, port):
         "--log-level=warn",
         "--log-handler=werkzeug:INFO",
     )
+    return launch_server(cmd, odoo_env(odoo_dir, pg), "127.0.0.1", port, SERVER_LOG)
+
+
+def launch_server(cmd, env, host, port, log):
+    """Start the Odoo server ``cmd``; return it once ``/web/health`` answers on ``host:port``.
+
+    :raise BenchError: when it stops or does not answer within 120 s (it is stopped then)
+    """
+    import requests
+
     server = subprocess.Popen(
-        cmd,
-        env=odoo_env(odoo_dir, pg),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
+        cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise BenchError(f"odoo-bin stopped with {server.returncode}; see {SERVER_LOG}")
+            raise BenchError(f"odoo-bin stopped with {server.returncode}; see {log}")
         try:
-            if requests.get(f"http://127.0.0.1:{port}/web/health", timeout=5).ok:
+            if requests.get(f"http://{host}:{port}/web/health", timeout=5).ok:
                 return server
         except requests.RequestException:
             pass
         time.sleep(0.5)
     stop_server(server)
-    raise BenchError(f"odoo-bin did not answer on port {port} within 120s; see {SERVER_LOG}")
+    raise BenchError(f"odoo-bin did not answer on port {port} within 120s; see {log}")
 
 
 def stop_server(server):

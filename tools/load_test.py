@@ -44,7 +44,6 @@ import json
 import os
 import re
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -614,8 +613,6 @@ def free_ports(count, spec=None):
 def start_server(odoo_dir, pg, database, workers):
     """Start Odoo in prefork mode (``workers`` HTTP workers, one cron worker); return it and
     its port once it answers."""
-    import requests
-
     port, gevent_port = free_ports(2)
     SERVER_LOG.unlink(missing_ok=True)
     cmd = odoo_command(
@@ -634,25 +631,7 @@ def start_server(odoo_dir, pg, database, workers):
         "--log-handler=werkzeug:INFO",
         "--log-handler=odoo.service.model:INFO",
     )
-    server = subprocess.Popen(
-        cmd,
-        env=odoo_env(odoo_dir, pg),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise bench.BenchError(f"odoo-bin stopped with {server.returncode}; see {SERVER_LOG}")
-        try:
-            if requests.get(f"http://{HOST}:{port}/web/health", timeout=5).ok:
-                return server, port
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    bench.stop_server(server)
-    raise bench.BenchError(f"odoo-bin did not answer on port {port} within 120s; see {SERVER_LOG}")
+    return bench.launch_server(cmd, odoo_env(odoo_dir, pg), HOST, port, SERVER_LOG), port
 
 
 def pending_count(pg, database, ids):
