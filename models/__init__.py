@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 from . import account_move
+from . import account_move_autopay
 from . import account_payment
 from . import ir_sequence
 

@@ -18,7 +18,7 @@ class PaymentCardRequest(models.Model):
 
     _name = "payment.card.request"
     _description = "Card Request"
-    _inherit = ["mail.thread", "portal.mixin", "payment.request.sending.mixin"]
+    _inherit = ["payment.request.sending.mixin", "mail.thread", "portal.mixin"]
     _order = "id desc"
     _check_company_auto = True
 

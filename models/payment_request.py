@@ -24,10 +24,10 @@ class PaymentRequest(models.Model):
     _name = "payment.request"
     _description = "Payment Request"
     _inherit = [
+        "payment.request.sending.mixin",
         "mail.thread",
         "mail.activity.mixin",
         "portal.mixin",
-        "payment.request.sending.mixin",
     ]
     _order = "id desc"
     _check_company_auto = True

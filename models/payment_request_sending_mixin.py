@@ -17,12 +17,17 @@ class PaymentRequestSendingMixin(models.AbstractModel):
     notifications apply. The delivery status is read from the notifications of those messages
     that reach the customer: the recipients of the email, and the SMS numbers.
 
-    Inheriting models are `mail.thread` records with a `partner_id` and implement
-    `_get_link_templates`.
+    Inheriting models have a `partner_id` and implement `_get_link_templates`; they list this
+    mixin before `mail.thread` (it extends `message_post`).
     """
 
     _name = "payment.request.sending.mixin"
+    _inherit = ["mail.thread"]
     _description = "Payment Link Sending"
+    # Messages are not attached to the record's first message: that lookup costs a query per
+    # message posted (bulk sends post hundreds). Replies still reach the record through the
+    # Message-Id they answer, and Odoo 18's chatter shows every message flat anyway.
+    _mail_flat_thread = False
 
     channel = fields.Selection(
         string="Sent by",
@@ -157,9 +162,10 @@ class PaymentRequestSendingMixin(models.AbstractModel):
 
         The email goes through the mail composer with the record's template: one composer for
         the records whose recipient is the template's (their customer), in batch, or one per
-        record sent to another contact. The SMS is rendered in batch and posted by
-        `_message_sms` to the given number. Numbers on the SMS blacklist are not sent to: their
-        notification fails as "Blacklisted", which the status shows.
+        record sent to another contact. The SMS is rendered in batch; by "both" it is a
+        notification of the email's message (one message per sending, see `message_post`),
+        by "sms" alone it is posted by `_message_sms`. Numbers on the SMS blacklist are not
+        sent to: their notification fails as "Blacklisted", which the status shows.
 
         :param str channel: 'email', 'sms' or 'both'
         :param dict recipients: {record id: res.partner} who receives the email
@@ -170,6 +176,40 @@ class PaymentRequestSendingMixin(models.AbstractModel):
             "payment_request.mt_payment_request_sent"
         )
         records_by_templates = self.grouped(lambda record: record._get_link_templates())
+        # What message_post would otherwise look up record by record (see `message_post`).
+        reply_to = self._notify_get_reply_to(default=False)
+        link_values = {
+            record.id: {"reply_to": reply_to[record.id], "tracking_value_ids": []}
+            for record in self
+        }
+        # The customers' users and contacts, that each post reads for its customer (portal
+        # access link and signup), read in batch.
+        customers = self.partner_id | self.env["res.partner"].concat(*recipients.values())
+        customers.sudo().fetch(["user_ids", "child_ids"])
+        blacklisted = set()
+        if channel in ("sms", "both"):
+            blacklisted = set(
+                self.env["phone.blacklist"]
+                .sudo()
+                .search_fetch([("number", "in", list((numbers or {}).values()))], ["number"])
+                .mapped("number")
+            )
+            for (_email_template, sms_template), records in records_by_templates.items():
+                bodies = self.env.ref(sms_template)._render_field(
+                    "body", records.ids, compute_lang=True
+                )
+                for record in records:
+                    number = numbers[record.id]
+                    link_values[record.id].update(
+                        sms_numbers=[number],
+                        sms_content=bodies[record.id],
+                        put_in_queue=queue or number in blacklisted,
+                    )
+        # The right to post on the records, that Odoo checks message by message, checked once
+        # for the batch; then posted as superuser (the author stays the current user).
+        self.check_access(self._mail_post_access)
+        senders = self.sudo().with_context(payment_request_link_post=link_values)
+        messages = self.env["mail.message"]
         if channel in ("email", "both"):
             post_values = {
                 "message_type": "comment",
@@ -179,8 +219,8 @@ class PaymentRequestSendingMixin(models.AbstractModel):
             }
             by_email_template = {}
             for (email_template, _sms_template), records in records_by_templates.items():
-                by_email_template.setdefault(email_template, self.browse())
-                by_email_template[email_template] |= records
+                by_email_template.setdefault(email_template, senders.browse())
+                by_email_template[email_template] |= records.with_env(senders.env)
             for email_template, records in by_email_template.items():
                 template = self.env.ref(email_template)
                 to_customer = records.filtered(
@@ -188,53 +228,67 @@ class PaymentRequestSendingMixin(models.AbstractModel):
                 )
                 if len(to_customer) > 1:
                     # Odoo's batch path: one composer renders all of them, then posts on each.
-                    self.env["mail.compose.message"].with_context(
-                        default_composition_mode="comment",
-                        default_model=self._name,
-                        default_res_ids=to_customer.ids,
-                        default_template_id=template.id,
-                    ).create(post_values)._action_send_mail()
+                    messages |= (
+                        senders.env["mail.compose.message"]
+                        .with_context(
+                            default_composition_mode="comment",
+                            default_model=self._name,
+                            default_res_ids=to_customer.ids,
+                            default_template_id=template.id,
+                        )
+                        .create(post_values)
+                        ._action_send_mail()[1]
+                    )
                     records -= to_customer
                 for record in records:
-                    record.message_post_with_source(
+                    messages |= record.message_post_with_source(
                         template, partner_ids=recipients[record.id].ids, **post_values
                     )
             if queue:
                 self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
-        if channel in ("sms", "both"):
-            blacklisted = set(
-                self.env["phone.blacklist"]
+        elif channel == "sms":
+            for record in senders:
+                messages |= record._message_sms(
+                    link_values[record.id]["sms_content"],
+                    subtype_id=subtype_id,
+                    partner_ids=[],
+                    sms_numbers=link_values[record.id]["sms_numbers"],
+                    put_in_queue=link_values[record.id]["put_in_queue"],
+                )
+        if blacklisted:
+            blocked = (
+                self.env["sms.sms"]
                 .sudo()
-                .search_fetch([("number", "in", list((numbers or {}).values()))], ["number"])
-                .mapped("number")
+                .search(
+                    [
+                        ("mail_message_id", "in", messages.ids),
+                        ("number", "in", list(blacklisted)),
+                        ("state", "=", "outgoing"),
+                    ]
+                )
             )
-            messages = self.env["mail.message"]
-            for (_email_template, sms_template), records in records_by_templates.items():
-                bodies = self.env.ref(sms_template)._render_field(
-                    "body", records.ids, compute_lang=True
-                )
-                for record in records:
-                    number = numbers[record.id]
-                    message = record._message_sms(
-                        bodies[record.id],
-                        subtype_id=subtype_id,
-                        partner_ids=[],
-                        sms_numbers=[number],
-                        put_in_queue=queue or number in blacklisted,
-                    )
-                    if number in blacklisted:
-                        messages |= message
-            if messages:
-                blocked = (
-                    self.env["sms.sms"]
-                    .sudo()
-                    .search([("mail_message_id", "in", messages.ids), ("state", "=", "outgoing")])
-                )
-                blocked.action_set_canceled()
-                blocked.failure_type = "sms_blacklist"
-                blocked.sms_tracker_id.mail_notification_id.failure_reason = self.env._(
-                    "Blacklisted number"
-                )
-            if queue:
-                self.env.ref("sms.ir_cron_sms_scheduler_action")._trigger()
+            blocked.action_set_canceled()
+            blocked.failure_type = "sms_blacklist"
+            blocked.sms_tracker_id.mail_notification_id.failure_reason = self.env._(
+                "Blacklisted number"
+            )
+        if channel in ("sms", "both") and queue:
+            self.env.ref("sms.ir_cron_sms_scheduler_action")._trigger()
         self.sudo().channel = channel
+
+    def message_post(self, **kwargs):
+        """Post a sending of the link with what `_send_link_messages` prepared for the whole
+        batch (`payment_request_link_post` in the context: {record id: values}): by "both", the
+        SMS (`sms_numbers`, `sms_content`, `put_in_queue`) goes with the email, one message
+        notified both ways; the reply-to address is the one Odoo would compute (the record's
+        alias or catchall, else the sender); a link message has no tracking values. Looked up
+        once for the batch instead of once per message.
+        """
+        link_values = self.env.context.get("payment_request_link_post")
+        if link_values and len(self) == 1 and self.id in link_values:
+            values = dict(link_values[self.id])
+            reply_to = values.pop("reply_to") or kwargs.get("email_from")
+            if reply_to:
+                kwargs.setdefault("reply_to", reply_to)
+            kwargs.update(values)
+        return super().message_post(**kwargs)

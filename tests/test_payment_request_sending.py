@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .test_payment_request_wizard import RequestSendingCommon
@@ -52,6 +53,46 @@ class TestPaymentRequestSending(RequestSendingCommon):
         self.assertNotIn(
             request, self.env["payment.request"].search([("is_undelivered", "=", True)])
         )
+
+    def test_both_channels_one_message(self):
+        """By email and SMS, a sending is one message of the requester, notified to the
+        customer both ways, answered at the address Odoo gives the request."""
+        self.customer.mobile = "+14155552671"
+        request = self._send_free(channel="both")
+        message = self._sent_messages(request)
+        self.assertEqual(len(message), 1)
+        self.assertEqual(message.author_id, self.salesman.partner_id)
+        self.assertEqual(
+            sorted(message.notification_ids.mapped("notification_type")), ["email", "sms"]
+        )
+        sms_notification = message.notification_ids.filtered(
+            lambda notification: notification.notification_type == "sms"
+        )
+        self.assertEqual(sms_notification.sms_number, "+14155552671")
+        sms = self.env["sms.sms"].sudo().browse(sms_notification.sms_id_int)
+        self.assertIn(f"/payment_request/{request.id}", sms.body)
+        self.assertEqual(
+            message.reply_to,
+            request._notify_get_reply_to(default=message.email_from)[request.id],
+        )
+        self.assertEqual((request.email_status, request.sms_status), ("sent", "sent"))
+
+    def test_sending_needs_the_right_to_post(self):
+        """The link is posted for the whole batch as superuser only after the sender's right
+        to post on every request was checked: a request of a company the user is not in is
+        refused, and nothing is sent."""
+        request = self.env["payment.request"].create(
+            {
+                "partner_id": self.customer.id,
+                "company_id": self.company_2.id,
+                "amount": 15.0,
+                "user_id": self.salesman.id,
+            }
+        )
+        with self.mock_gateways(), self.assertRaises(AccessError):
+            request.with_user(self.salesman_2)._send_link("email", {request.id: self.customer})
+        self.assertFalse(self._new_mails)
+        self.assertFalse(self._sent_messages(request))
 
     def test_sms_blacklist_stops_the_link(self):
         self.env["phone.blacklist"].sudo().add("+14155552671")
@@ -119,3 +160,4 @@ class TestPaymentRequestSending(RequestSendingCommon):
         checked by test_bulk_queries_per_request)."""
         small, large = self._bulk_queries(50), self._bulk_queries(200)
         self.assertLessEqual((large - small) / 150, small / 50, (small, large))
+        self.assertLessEqual(large / 200, 15, (small, large))

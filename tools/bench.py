@@ -13,8 +13,9 @@
    "Payment Requests" (first page, default filter, each filter and group-by) against Sales >
    Orders; the customer, sales order and invoice forms (``web_read`` of the form's fields)
    against the same forms without the fields the addon's views add; the bulk send of 50 and
-   500 requests by email and SMS (rolled back); the expiry cron over every request made open
-   and overdue in a scratch copy of the database (``<db>_scratch``, dropped afterwards).
+   500 requests by email and SMS (rolled back, after a warm-up send of 5); the expiry cron
+   over every request made open and overdue in a scratch copy of the database
+   (``<db>_scratch``, dropped afterwards).
 3. One Odoo HTTP server (one process, no cron) on a free port: logged out, the pay page GET
    against Odoo's ``/payment/pay`` for the same amount, currency, partner and company, then the
    JSON transaction route of the pay page against Odoo's ``/payment/transaction`` for the
