@@ -153,7 +153,13 @@ class ResCompany(models.Model):
         if self.env.ref("payment_request.seq_payment_request", raise_if_not_found=False):
             return
         company = self.env.ref("base.main_company", raise_if_not_found=False)
-        sequence = company and company.sudo().payment_request_sequence_id
+        if not company:
+            return
+        # Versions before the company's field made it on first use, without linking it.
+        Sequence = self.env["ir.sequence"].sudo()
+        sequence = company.sudo().payment_request_sequence_id or Sequence.search(
+            [("code", "=", "payment.request"), ("company_id", "=", company.id)], order="id", limit=1
+        )
         if sequence:
             self.env["ir.model.data"]._update_xmlids(
                 [

@@ -96,6 +96,24 @@ class TestRequestNumbering(PaymentRequestCommon):
             self.env["ir.sequence"].search_count([("code", "=", "payment.request")]), count
         )
 
+    def test_update_adopts_a_sequence_made_before_the_company_field(self):
+        """Older versions made the main company's sequence on first use and did not link it to
+        the company: the update adopts it too, instead of failing on the unique index."""
+        sequence = self.env.ref("payment_request.seq_payment_request")
+        self.env["ir.model.data"].search(
+            [("module", "=", "payment_request"), ("name", "=", "seq_payment_request")]
+        ).unlink()
+        self.env.ref("base.main_company").payment_request_sequence_id = False
+        count = self.env["ir.sequence"].search_count([("code", "=", "payment.request")])
+        convert_file(
+            self.env, "payment_request", "data/payment_request_data.xml", {}, mode="update"
+        )
+        self.assertEqual(self.env.ref("payment_request.seq_payment_request"), sequence)
+        self.assertEqual(self.env.ref("base.main_company").payment_request_sequence_id, sequence)
+        self.assertEqual(
+            self.env["ir.sequence"].search_count([("code", "=", "payment.request")]), count
+        )
+
     def test_update_keeps_a_changed_prefix(self):
         sequence = self.env.ref("payment_request.seq_payment_request")
         sequence.prefix = "PAY-%(year)s-"
