@@ -91,6 +91,14 @@ REQUEST_GROUP_BY_INDEXES = ("partner_id", "user_id")
 # later is booked all the same, as paid late.
 PENDING_PAYMENT_GRACE = timedelta(days=1)
 
+# How long a payment attempt of a request, left in draft, holds a new attempt of the same request:
+# two tabs or two clicks paying together start theirs within seconds, and the second one is
+# refused before any money moves. A customer whose card was declined tries again at once when the
+# provider reported the decline (the attempt is then in error), after this at worst when it did not
+# (Stripe's direct flow leaves the draft until its webhook arrives). An attempt pending or
+# authorized holds a new one as long as it lasts; one in error or cancelled never does.
+PAYMENT_ATTEMPT_WINDOW = timedelta(seconds=30)
+
 CHANNELS = [("email", "Email"), ("sms", "SMS"), ("both", "Email and SMS")]
 
 # The layout of the emails that carry a link: the company's header and footer, no button to

@@ -269,8 +269,10 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
         reserved to the customer, logged in: a forwarded link pays with a new card only. This is
         stricter than Odoo's /payment/pay, which only checks that the card is the customer's.
 
-        :raise ValidationError: for a wrong token, a request that cannot be paid, or payment data
-            that the page does not offer to whoever is paying
+        :raise ValidationError: for a wrong token, a request that cannot be paid (paid, closed, or
+            with another attempt under way: a second tab paying at the same moment is refused
+            before any money moves, see `payment.request._check_no_attempt_under_way`), or payment
+            data that the page does not offer to whoever is paying
         """
         try:
             request_sudo = self._get_payment_request_sudo(request_id, access_token)

@@ -8,6 +8,8 @@ from odoo import models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from .. import const
+
 
 class PaymentRequest(models.Model):
     # One concern of the model per file (issue 13), as a reviewer reads it.
@@ -57,23 +59,59 @@ class PaymentRequest(models.Model):
                 self.env._("Approve the quotation first: its invoice is paid afterwards.")
             )
         self._check_invoices_still_due()
+        self._check_no_attempt_under_way()
+
+    def _check_no_attempt_under_way(self):
+        """Refuse a new payment attempt while another attempt of the request may take the money.
+
+        An attempt pending or authorized (the money is on its way), or done (not post-processed
+        yet), refuses any other. An attempt left in draft refuses another for
+        `const.PAYMENT_ATTEMPT_WINDOW` after it started: a second tab, or a second click, paying
+        at the same moment is refused before its provider is called (a saved card is charged by
+        the transaction route itself), while a customer whose card was declined can try again
+        soon after. An attempt in error or cancelled never refuses another.
+
+        Called with the request's row locked (`_lock_for_update`): an attempt started meanwhile
+        by another transaction has updated that row (`attempt_count`), so the transaction that
+        waited for the lock fails to serialize and is retried by Odoo, in a new snapshot that
+        sees the attempt.
+
+        :raise ValidationError: with a message for the customer
+        """
+        self.ensure_one()
         # `attempt_count` is stored with the transactions it counts: none, nothing to look for.
-        ongoing = self.attempt_count and (
+        if not self.attempt_count:
+            return
+        # The database's clock, as `create_date`: not the clock of this server.
+        started_after = self.env.cr.now() - const.PAYMENT_ATTEMPT_WINDOW
+        states = (
             self.env["payment.transaction"]
             .sudo()
-            .search_count(
+            .search_fetch(
                 [
                     ("payment_request_id", "=", self.id),
+                    "|",
                     ("state", "in", ("pending", "authorized", "done")),
+                    "&",
+                    ("state", "=", "draft"),
+                    ("create_date", ">", started_after),
                 ],
-                limit=1,
+                ["state"],
             )
+            .mapped("state")
         )
-        if ongoing:
+        if any(state != "draft" for state in states):
             raise ValidationError(
                 self.env._(
                     "A payment of this request is already in progress or done: it cannot be "
                     "paid twice."
+                )
+            )
+        if states:
+            raise ValidationError(
+                self.env._(
+                    "A payment of this request was started a moment ago, maybe in another window. "
+                    "Check that window, or try again in a few seconds."
                 )
             )
 

@@ -9,6 +9,7 @@ from . import test_duplicate_payment
 from . import test_expire_cron
 from . import test_overdue_requests
 from . import test_pay_page
+from . import test_pay_page_concurrency
 from . import test_payment_request
 from . import test_payment_request_analysis
 from . import test_payment_request_data

@@ -9,11 +9,13 @@ from freezegun import freeze_time
 from odoo import fields
 from odoo.tests import HttpCase
 from odoo.tests import tagged
+from odoo.tools import SQL
 from odoo.tools import mute_logger
 from odoo.tools.misc import hmac
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
+from .. import const
 from .common import PaymentRequestCommon
 
 _logger = logging.getLogger(__name__)
@@ -64,6 +66,17 @@ class PayPageCommon(PaymentRequestCommon, HttpCase):
 
     def _tx(self, request=None):
         return (request or self.request).sudo().transaction_ids.sorted("id")[-1:]
+
+    def _age(self, tx, age):
+        """Make the attempt `tx` started `age` ago (its `create_date`)."""
+        self.env.cr.execute(
+            SQL(
+                "UPDATE payment_transaction SET create_date = create_date - %s WHERE id = %s",
+                age,
+                tx.id,
+            )
+        )
+        tx.invalidate_recordset(["create_date"])
 
 
 @tagged("post_install", "-at_install")
@@ -244,6 +257,65 @@ class TestPayPage(PayPageCommon):
             self.request.sudo().transaction_ids[1].reference,
         )
 
+    # === TWO ATTEMPTS AT ONCE (two tabs, two clicks) === #
+
+    @mute_logger("odoo.http")
+    def test_second_tab_within_the_window_is_refused(self):
+        """Two tabs paying together: the second attempt is refused before its provider is
+        called, with a message that says where the first one is."""
+        self.assertNotIn("error", self._pay())
+        answer = self._pay()  # the other tab, a moment later
+        self.assertEqual(answer["error"]["data"]["name"], "odoo.exceptions.ValidationError")
+        self.assertIn(
+            "A payment of this request was started a moment ago, maybe in another window.",
+            answer["error"]["data"]["message"],
+        )
+        self.assertEqual(self.request.attempt_count, 1)
+        self.assertEqual(self.request.sudo().transaction_ids.mapped("state"), ["draft"])
+        # Still refused just before the window ends.
+        self._age(self._tx(), const.PAYMENT_ATTEMPT_WINDOW - timedelta(seconds=5))
+        self.assertIn("started a moment ago", self._pay()["error"]["data"]["message"])
+        self.assertEqual(self.request.attempt_count, 1)
+
+    def test_draft_attempt_past_the_window_allows_a_new_one(self):
+        """A card declined without the provider reporting it (Stripe's draft, no webhook yet):
+        the customer corrects the card and pays again once the window has passed."""
+        self._pay()
+        first = self._tx()
+        self._age(first, const.PAYMENT_ATTEMPT_WINDOW + timedelta(seconds=1))
+        answer = self._pay()
+        self.assertNotIn("error", answer)
+        self.assertEqual(self.request.attempt_count, 2)
+        self.assertNotEqual(self._tx(), first)
+        self.assertEqual(self._tx().reference, answer["result"]["reference"])
+
+    def test_declined_or_cancelled_attempt_allows_a_new_one_at_once(self):
+        """An attempt in error or cancelled never holds a new one, however recent."""
+        for number, finish in enumerate(
+            (lambda tx: tx._set_error("Card declined"), lambda tx: tx._set_canceled()), start=1
+        ):
+            self.assertNotIn("error", self._pay())
+            finish(self._tx())
+            self.assertEqual(self.request.attempt_count, number)
+        self.assertNotIn("error", self._pay())
+        self.assertEqual(self.request.attempt_count, 3)
+
+    @mute_logger("odoo.http")
+    def test_money_in_flight_refuses_a_new_attempt_past_the_window(self):
+        """Pending or authorized (3-D Secure, a redirect, a capture to come), or done and not
+        post-processed yet: the money is on its way, whatever the window."""
+        for state in ("pending", "authorized", "done"):
+            with self.subTest(state=state):
+                request = self._create_request(amount=30.0)
+                request.action_open()
+                self._pay(request)
+                tx = self._tx(request)
+                getattr(tx, f"_set_{state}")()
+                self._age(tx, const.PAYMENT_ATTEMPT_WINDOW + timedelta(minutes=5))
+                answer = self._pay(request)
+                self.assertIn("already in progress or done", answer["error"]["data"]["message"])
+                self.assertEqual(request.attempt_count, 1)
+
     @mute_logger("odoo.http")
     def test_paid_request_refuses_payment(self):
         self.request.sudo().state = "paid"
@@ -323,11 +395,16 @@ class TestPayPageQueries(PayPageCommon):
         self.assertGreater(native, 0)
         self.assertLessEqual(ours, native + 3, f"pay page {ours} queries, native {native}")
 
-    def _count_json(self, url, params):
-        """Return the queries of a warm JSON call of `url` (the second of two)."""
+    def _count_json(self, url, params, between=None):
+        """Return the queries of a warm JSON call of `url` (the second of two).
+
+        :param between: a function called between the two calls, if any
+        """
         data = json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": params})
         headers = {"Content-Type": "application/json"}
-        for _warm in range(2):
+        for warm in range(2):
+            if warm and between:
+                between()
             before = self.cr.sql_log_count
             response = self.url_open(url, data=data, headers=headers)
             self.assertEqual(response.status_code, 200)
@@ -358,9 +435,14 @@ class TestPayPageQueries(PayPageCommon):
                 "landing_route": "/payment/status",
             },
         )
+        # The second call is a new attempt after the first one, left in draft past the window
+        # (a card declined): a second one within it is refused (two tabs), and measured apart.
         ours = self._count_json(
             f"/payment_request/{request.id}/transaction",
             {**payment, "access_token": request.access_token},
+            between=lambda: self._age(
+                self._tx(), const.PAYMENT_ATTEMPT_WINDOW + timedelta(seconds=1)
+            ),
         )
         _logger.info("Queries of the transaction route: %s, native %s", ours, native)
         self.assertGreater(native, 0)

@@ -57,6 +57,30 @@ class TestSavedCardsOnThePayPage(PayPageCommon):
         self.assertEqual(self._tx().token_id, self.token)
 
     @mute_logger("odoo.http")
+    def test_saved_card_is_not_charged_while_another_tab_pays(self):
+        """The saved card is charged by the transaction route itself: a second tab paying
+        with it while the first pays with a new card is refused before the charge."""
+        self.authenticate("pr_customer", "pr_customer")
+        self.assertNotIn("error", self._pay())  # the first tab, a new card
+        answer = self._pay_with_token()
+        self.assertIn("started a moment ago", answer["error"]["data"]["message"])
+        transactions = self.request.sudo().transaction_ids
+        self.assertEqual(transactions.mapped("state"), ["draft"])
+        self.assertFalse(transactions.token_id)
+
+    @mute_logger("odoo.http")
+    def test_a_second_tab_cannot_pay_after_the_saved_card_was_charged(self):
+        self.token.demo_simulated_state = "done"
+        self.authenticate("pr_customer", "pr_customer")
+        self.assertNotIn("error", self._pay_with_token())
+        charged = self._tx()
+        self.assertEqual(charged.state, "done")  # not post-processed yet: the request is open
+        self.assertEqual(self.request.state, "open")
+        answer = self._pay()
+        self.assertIn("already in progress or done", answer["error"]["data"]["message"])
+        self.assertEqual(self.request.sudo().transaction_ids, charged)
+
+    @mute_logger("odoo.http")
     def test_a_colleague_cannot_pay_with_the_customers_own_card(self):
         company = self.env["res.partner"].create({"name": "Claire Corp", "is_company": True})
         self.customer.parent_id = company

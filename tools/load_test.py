@@ -18,18 +18,20 @@
    does) and GET the landing page.
    Phase 2: ``--pairs`` customers each pay the same request from two tabs (two sessions) that
    open the page, then post the transaction route at the same instant, then simulate the
-   payment at the same instant (``threading.Barrier``). A tab may be refused with a message
-   for the customer (the request is already being paid); when both get through, the customer
-   really paid twice, and the second payment must be recorded as a duplicate.
+   payment at the same instant (``threading.Barrier``). Expected: one tab pays, the other is
+   refused with a message for the customer (a payment of the request was started a moment
+   ago) before any money moves. Both tabs paying is a real double payment: it fails the run,
+   and the second payment must still be recorded as a duplicate.
 4. The database is read back (``load_prepare.py verify``) once every payment is post-processed
    (by the status poll; the post-processing cron is triggered for what is left), 60 s at most:
    every request paid exactly once per payment made, no more ``done`` transactions than
-   payments made, the second one of a pair flagged ``payment_request_duplicate_state`` and the
-   request ``is_paid_twice``.
+   payments made, the second one of a pair paid twice flagged
+   ``payment_request_duplicate_state`` and the request ``is_paid_twice``.
 5. The server log is scanned for serialization failures and deadlocks (retried by Odoo, or
    reaching the customer), Tracebacks and ERROR lines.
 
-Printed: p50/p95/p99 of each step of each phase and the counts; the same in
+Printed: p50/p95/p99 of each step of each phase, the counts and the outcome of each pair
+(which tab paid, which was refused and with what message); the same in
 ``.test-results/load.json``. Exit 1 when an expectation fails. Bounded: each phase stops after
 ``--timeout`` seconds (the customers not done by then count as failures), the wait for the
 post-processing after 60 s, and each customer makes a fixed number of calls at most; only to
@@ -240,6 +242,46 @@ def check_request(row, payments):
     return problems
 
 
+def pair_outcomes(tabs):
+    """Return what became of each two-tab customer (phase 2), by request id (str).
+
+    :param list tabs: the outcome of each tab (:class:`Tab` as dicts)
+    :return: ``{request id: {"outcome": ..., "tabs": [what became of each tab]}}``; the
+        outcome is ``paid once, other tab refused`` (expected), ``paid twice``, ``not paid``
+        or ``paid once, other tab failed``
+    :rtype: dict
+    """
+    pairs = {}
+    for tab in tabs:
+        if tab["phase"] == "phase 2":
+            pairs.setdefault(str(tab["request_id"]), []).append(tab)
+    outcomes = {}
+    for rid, pair_tabs in pairs.items():
+        pair_tabs = sorted(pair_tabs, key=lambda tab: tab["tab"])
+        paid = sum(tab["paid"] for tab in pair_tabs)
+        refused = sum(1 for tab in pair_tabs if not tab["paid"] and tab["refused"] is not None)
+        if paid == 1 and refused == len(pair_tabs) - 1:
+            outcome = "paid once, other tab refused"
+        elif paid > 1:
+            outcome = "paid twice"
+        elif not paid:
+            outcome = "not paid"
+        else:
+            outcome = "paid once, other tab failed"
+        described = []
+        for tab in pair_tabs:
+            if tab["paid"]:
+                what = "paid" if tab["finished"] else "paid, unfinished"
+            elif tab["refused"] is not None:
+                what = f"refused: {tab['refused']}"
+            else:
+                errors = [call["error"] for call in tab["calls"] if call["error"]]
+                what = f"failed: {errors[-1]}" if errors else "unfinished"
+            described.append(f"tab {tab['tab']} {what}")
+        outcomes[rid] = {"outcome": outcome, "tabs": described}
+    return outcomes
+
+
 def summarize(tabs, requests, log):
     """Return the summary of a run: per phase and step, the figures; the counts; the failures.
 
@@ -267,7 +309,7 @@ def summarize(tabs, requests, log):
         for rid, count in payments.items()
         if (found := check_request(requests[rid], count) if rid in requests else ["not found"])
     }
-    pairs = {str(tab["request_id"]) for tab in tabs if tab["phase"] == "phase 2"}
+    pairs = pair_outcomes(tabs)
     pair_payments = [count for rid, count in payments.items() if rid in pairs]
     customers_paid_once = sum(
         1
@@ -290,6 +332,9 @@ def summarize(tabs, requests, log):
         "customers_paid_once": customers_paid_once,
         "customers_not_paid_once": len(payments) - len(pair_payments) - customers_paid_once,
         "pairs_paid_once": sum(1 for count in pair_payments if count == 1),
+        "pairs_other_tab_refused": sum(
+            1 for pair in pairs.values() if pair["outcome"] == "paid once, other tab refused"
+        ),
         "pairs_paid_twice": sum(1 for count in pair_payments if count == 2),
         "pairs_not_paid": sum(1 for count in pair_payments if count == 0),
         "double_payments_recorded": sum(
@@ -298,7 +343,13 @@ def summarize(tabs, requests, log):
         "requests_with_problems": len(problems),
         **log["counts"],
     }
-    return {"steps": steps, "counts": counts, "problems": problems, "failures": failures(counts)}
+    return {
+        "steps": steps,
+        "counts": counts,
+        "pairs": pairs,
+        "problems": problems,
+        "failures": failures(counts),
+    }
 
 
 def failures(counts):
@@ -313,6 +364,7 @@ def failures(counts):
         ("customers_not_paid_once", "customers (phase 1) whose request is not paid exactly once"),
         ("requests_with_problems", "requests not paid exactly once per payment made"),
         ("pairs_not_paid", "pairs where neither tab could pay"),
+        ("pairs_paid_twice", "pairs paid twice: the second tab was not refused"),
         ("retries_exhausted", "serialization failures or deadlocks not overcome by Odoo's retries"),
         ("serialization_errors", "serialization failures in ERROR records"),
         ("deadlock_errors", "deadlocks in ERROR records"),
@@ -729,10 +781,13 @@ def report(args, port, prepared, summary, timings):
     print(
         f"phase 1: {counts['customers_paid_once']} of {len(prepared['customers'])} requests "
         "paid exactly once; "
-        f"pairs: {counts['pairs_paid_once']} paid once (the other tab refused), "
+        f"pairs: {counts['pairs_paid_once']} paid once "
+        f"({counts['pairs_other_tab_refused']} with the other tab refused), "
         f"{counts['pairs_paid_twice']} paid twice (recorded: "
         f"{counts['double_payments_recorded']}), {counts['pairs_not_paid']} not paid"
     )
+    for rid, pair in summary["pairs"].items():
+        print(f"  pair, request {rid}: {pair['outcome']} ({'; '.join(pair['tabs'])})")
     print(
         f"server log: serialization failures retried by Odoo {counts['serialization_retries']}, "
         f"deadlocks retried {counts['deadlock_retries']}, locks retried {counts['lock_retries']}, "

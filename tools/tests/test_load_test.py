@@ -186,46 +186,103 @@ def tab(phase, request_id, paid=1, calls=None, finished=True, number=1, refused=
 QUIET = {"counts": load_test.scan_log([])["counts"], "examples": {}}
 
 
+REFUSAL = (
+    "A payment of this request was started a moment ago, maybe in another window. Check that "
+    "window, or try again in a few seconds."
+)
+
+
+def refused_tab(phase, request_id, number=2, message=REFUSAL):
+    """A tab whose payment was refused by the transaction route, with `message`."""
+    return tab(
+        phase,
+        request_id,
+        paid=0,
+        number=number,
+        refused=message,
+        calls=[call("page"), call("transaction", error=message, refused=True)],
+    )
+
+
 def test_summary_of_a_good_run_passes():
-    refusal = "A payment of this request is already in progress or done"
     tabs = [
         tab("phase 1", 1),
         tab("phase 1", 2),
         tab("phase 2", 3, number=1),
-        tab(
-            "phase 2",
-            3,
-            paid=0,
-            number=2,
-            refused=refusal,
-            calls=[call("page"), call("transaction", error=refusal, refused=True)],
-        ),
-        tab("phase 2", 4, number=1),
+        refused_tab("phase 2", 3, number=2),
+        # either tab may win the lock
+        refused_tab("phase 2", 4, number=1),
         tab("phase 2", 4, number=2),
     ]
     requests = {
         "1": request_row(tx(11), paid_by=11),
         "2": request_row(tx(12), paid_by=12),
-        "3": request_row(tx(13), tx(14, "draft"), paid_by=13),
-        "4": request_row(tx(15), tx(16, duplicate="detected"), paid_by=15, twice=True),
+        "3": request_row(tx(13), paid_by=13),
+        "4": request_row(tx(15), paid_by=15),
     }
     summary = load_test.summarize(tabs, requests, QUIET)
     counts = summary["counts"]
     assert summary["failures"] == []
     assert counts["customers_paid_once"] == 2
     assert counts["customers_not_paid_once"] == 0
-    assert (counts["pairs_paid_once"], counts["pairs_paid_twice"]) == (1, 1)
-    assert counts["double_payments_recorded"] == 1
-    assert counts["refusals"] == 1 and counts["unexpected_errors"] == 0
-    assert summary["steps"]["phase 2"]["transaction"]["refused"] == 1
+    assert (counts["pairs_paid_once"], counts["pairs_paid_twice"]) == (2, 0)
+    assert counts["pairs_other_tab_refused"] == 2
+    assert counts["double_payments_recorded"] == 0
+    assert counts["refusals"] == 2 and counts["unexpected_errors"] == 0
+    assert summary["steps"]["phase 2"]["transaction"]["refused"] == 2
     assert summary["steps"]["phase 1"]["page"]["n"] == 2
+    expected = "paid once, other tab refused"
+    assert summary["pairs"] == {
+        "3": {"outcome": expected, "tabs": ["tab 1 paid", f"tab 2 refused: {REFUSAL}"]},
+        "4": {"outcome": expected, "tabs": [f"tab 1 refused: {REFUSAL}", "tab 2 paid"]},
+    }
     text = load_test.format_summary(summary)
     assert text.splitlines()[0].split() == [
         "phase", "step", "n", "p50", "ms", "p95", "ms", "p99", "ms", "max", "ms", "errors",
         "refused",
     ]  # fmt: skip
     assert "phase 2  transaction" in text
-    assert "pairs_paid_twice 1" in text
+    assert "pairs_paid_twice 0" in text
+
+
+def test_summary_flags_a_pair_paid_twice_even_when_recorded_as_a_duplicate():
+    """Two tabs paying at the same instant must not both pay: the second one is refused. Both
+    paying is a real double payment, a failure of the run; its duplicate is still checked."""
+    tabs = [tab("phase 2", 4, number=1), tab("phase 2", 4, number=2)]
+    requests = {"4": request_row(tx(15), tx(16, duplicate="detected"), paid_by=15, twice=True)}
+    summary = load_test.summarize(tabs, requests, QUIET)
+    assert summary["problems"] == {}
+    assert summary["counts"]["pairs_paid_twice"] == 1
+    assert summary["counts"]["double_payments_recorded"] == 1
+    assert summary["pairs"]["4"] == {"outcome": "paid twice", "tabs": ["tab 1 paid", "tab 2 paid"]}
+    assert summary["failures"] == ["1 pairs paid twice: the second tab was not refused"]
+    # not recorded as a duplicate: that is flagged too
+    requests = {"4": request_row(tx(15), tx(16), paid_by=15)}
+    summary = load_test.summarize(tabs, requests, QUIET)
+    assert summary["failures"] == [
+        "1 requests not paid exactly once per payment made",
+        "1 pairs paid twice: the second tab was not refused",
+    ]
+
+
+def test_pair_whose_other_tab_failed_is_told_apart_from_a_refusal():
+    failed = tab(
+        "phase 2",
+        5,
+        paid=0,
+        number=2,
+        finished=False,
+        calls=[call("page"), call("transaction", status=None, error="ConnectionError: reset")],
+    )
+    outcomes = load_test.pair_outcomes([tab("phase 2", 5, number=1), failed, tab("phase 1", 1)])
+    assert outcomes == {
+        "5": {
+            "outcome": "paid once, other tab failed",
+            "tabs": ["tab 1 paid", "tab 2 failed: ConnectionError: reset"],
+        }
+    }
+    both_refused = [refused_tab("phase 2", 6, number=1), refused_tab("phase 2", 6, number=2)]
+    assert load_test.pair_outcomes(both_refused)["6"]["outcome"] == "not paid"
 
 
 def test_summary_fails_on_5xx_unpaid_customers_and_errors_in_the_log():
@@ -260,7 +317,10 @@ def test_summary_fails_when_a_payment_is_lost():
     requests = {"3": request_row(tx(13), paid_by=13)}  # two payments made, one booked
     summary = load_test.summarize(tabs, requests, QUIET)
     assert summary["problems"] == {"3": ["1 done transaction(s) for 2 payment(s) made"]}
-    assert summary["failures"] == ["1 requests not paid exactly once per payment made"]
+    assert summary["failures"] == [
+        "1 requests not paid exactly once per payment made",
+        "1 pairs paid twice: the second tab was not refused",
+    ]
 
 
 def test_failures_name_serialization_failures_reaching_the_customer():
