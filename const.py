@@ -149,6 +149,9 @@ RECEIPT_STATES = [
 # while some remain. A PDF takes 1-2 s (15-25 s on a loaded server, make load): 100 at once ran
 # past the cron worker's time limit, and the killed job was rolled back whole.
 RECEIPT_BATCH_SIZE = 10
+# Seconds after which a call stops making receipts and leaves the rest to the next run: ten PDFs
+# at 12-16 s each (make load on a saturated machine) outlived the cron worker's 120 s limit.
+RECEIPT_CRON_TIME_BUDGET = 40
 # Errors of a transaction that met a concurrent one: worth retrying, not the receipt's fault.
 CONCURRENCY_ERRORS = (
     psycopg2.errors.SerializationFailure,

@@ -3,6 +3,7 @@
 
 import logging
 from datetime import timedelta
+from time import monotonic
 
 from odoo import api
 from odoo import fields
@@ -100,7 +101,10 @@ class PaymentRequest(models.Model):
         ]
         requests = self.sudo().search(domain, limit=batch_size, order="id")
         done = self.browse()
+        deadline = monotonic() + const.RECEIPT_CRON_TIME_BUDGET
         for request in requests:
+            if done and monotonic() > deadline:
+                break
             try:
                 request._send_receipt()
             except const.CONCURRENCY_ERRORS:

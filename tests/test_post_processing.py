@@ -9,6 +9,7 @@ from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from .. import const
+from ..models import payment_request_receipt
 from .test_payment_request_wizard import RequestSendingCommon
 
 
@@ -275,6 +276,27 @@ class TestReceiptOffCriticalPath(PostProcessingCommon):
         return self._new_mails.filtered(
             lambda mail: mail.res_id == request.id and "receipt" in (mail.subject or "").lower()
         )
+
+    def test_receipt_cron_stops_at_its_time_budget(self):
+        """On a saturated server (PDFs of 12-16 s), a call stops once its time budget is spent,
+        keeps what it made and leaves the rest to the next run, within the worker's limit."""
+        requests = self.env["payment.request"]
+        for _index in range(3):
+            request = self._open()
+            tx = self._create_tx(request)
+            tx._set_done()
+            tx._post_process()
+            requests |= request
+        clock = iter([0.0, 1.0, const.RECEIPT_CRON_TIME_BUDGET + 1.0])
+        with (
+            self.mock_mail_gateway(),
+            patch.object(payment_request_receipt, "monotonic", lambda: next(clock)),
+        ):
+            remaining = self.env["payment.request"]._cron_send_receipts()
+        self.assertEqual(remaining, 1)
+        self.assertEqual(sorted(requests.mapped("receipt_state")), ["sent", "sent", "to_send"])
+        cron = self.env.ref("payment_request.ir_cron_send_payment_request_receipts")
+        self.assertTrue(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]))
 
     def test_receipt_cron_works_in_small_committed_batches(self):
         """Each call makes at most one small batch and reports what is left, so a slow report
