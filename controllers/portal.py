@@ -162,6 +162,7 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
 
     @staticmethod
     def _unavailable_payment_option():
+        """Return the error that refuses a provider, method or card that is not on offer."""
         return ValidationError(
             request.env._("This payment method is not available: choose another one.")
         )
