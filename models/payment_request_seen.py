@@ -68,7 +68,7 @@ class PaymentRequest(models.Model):
         flushed to disk, which costs a GET that writes several milliseconds more than one that
         only reads. A view counter is not money: an operating system crash in the next few
         hundred milliseconds may lose that visit (the database stays consistent, PostgreSQL's
-        "asynchronous commit"); nothing else of the pay page's GET writes.
+        "asynchronous commit"); the pay page's GET writes nothing else of value (no payment).
 
         :return: whether this was the first visit
         :rtype: bool
