@@ -238,6 +238,11 @@ MAX_REASON_LENGTH = 2000
 # A drawn signature is a PNG of a few dozen kilobytes, base64-encoded.
 MAX_SIGNATURE_LENGTH = 2 * 1024 * 1024
 PAYMENT_FLOWS = ("redirect", "direct", "token")
+# The payment options that the pay page offers travel signed with its transaction route
+# (`payment.request._sign_payment_offer`): the scope of their HMAC, and the longest offer read
+# back (a few dozen options, each "<provider id>.<payment method id>" or "t<token id>").
+PAYMENT_OFFER_SCOPE = "payment_request.payment_offer"
+MAX_PAYMENT_OFFER_LENGTH = 4096
 
 # === VIEWS OF THE PAY PAGE AND REMINDERS === #
 

@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 import binascii
+from urllib.parse import urlencode
 
 from werkzeug.exceptions import NotFound
 
@@ -109,6 +110,37 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
         :param payment.token tokens_sudo: the saved cards offered
         :raise ValidationError: for a value of the wrong type or an option not offered
         """
+        flow = self._check_payment_param_types(kwargs)
+        if flow == "token":
+            token_id = kwargs["token_id"]
+            token_sudo = tokens_sudo.filtered(lambda token: token.id == token_id)
+            if not token_sudo:
+                raise self._unavailable_payment_option()
+            kwargs.update(
+                provider_id=token_sudo.provider_id.id,
+                payment_method_id=token_sudo.payment_method_id.id,
+            )
+        else:
+            provider_id = kwargs["provider_id"]
+            payment_method_id = kwargs["payment_method_id"]
+            provider_sudo = providers_sudo.filtered(lambda provider: provider.id == provider_id)
+            payment_method_sudo = payment_methods_sudo.filtered(
+                lambda method: method.id == payment_method_id
+            )
+            if not provider_sudo or provider_sudo not in payment_method_sudo.provider_ids:
+                raise self._unavailable_payment_option()
+            kwargs["token_id"] = None
+
+    def _check_payment_param_types(self, kwargs):
+        """Check the types of what the payment form sent, before any of it is looked up.
+
+        Normalizes `kwargs["tokenization_requested"]` in place.
+
+        :param dict kwargs: the whitelisted parameters of the transaction route
+        :return: the payment flow
+        :rtype: str
+        :raise ValidationError: for a value of the wrong type
+        """
         invalid = ValidationError(request.env._("The payment data sent is invalid."))
         flow = kwargs.get("flow")
         if not isinstance(flow, str) or flow not in const.PAYMENT_FLOWS:
@@ -118,33 +150,72 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             raise invalid
         if kwargs.get("is_validation") not in (None, False, True):
             raise invalid
-        unavailable = ValidationError(
+        if flow == "token":
+            if not self._is_record_id(kwargs.get("token_id")):
+                raise invalid
+        elif not self._is_record_id(kwargs.get("provider_id")) or not self._is_record_id(
+            kwargs.get("payment_method_id")
+        ):
+            raise invalid
+        kwargs["tokenization_requested"] = tokenization_requested
+        return flow
+
+    @staticmethod
+    def _unavailable_payment_option():
+        """Return the error that refuses a provider, method or card that is not on offer."""
+        return ValidationError(
             request.env._("This payment method is not available: choose another one.")
         )
+
+    def _check_offered_payment_params(self, kwargs, request_sudo):
+        """Check what the payment form sent against the options that the request's page offered.
+
+        The page signed its options (`payment.request._sign_payment_offer`) into the transaction
+        route that the form posts to: the chosen provider and payment method, or saved card, must
+        be among them, the signature must match, and the option must still be available
+        (`_is_payment_option_available`). The page's own work (Odoo's `_get_compatible_providers`,
+        `_get_compatible_payment_methods`, `_get_available_tokens`) is not done again: that is what
+        made this route cost twice Odoo's own. Normalizes `kwargs` in place for
+        `_create_transaction`.
+
+        :param dict kwargs: the whitelisted parameters of the transaction route
+        :param payment.request request_sudo: the request being paid, locked by `_check_payable`
+        :raise ValidationError: for a value of the wrong type, an offer that the page did not
+            make or that changed since, or an option that it does not hold or that is no longer
+            available
+        """
+        flow = self._check_payment_param_types(kwargs)
+        user = request.env.user
+        options = request_sudo._check_payment_offer(
+            request.httprequest.args.get("offer"), request.httprequest.args.get("signature"), user
+        )
+        if options is None:
+            raise ValidationError(
+                request.env._(
+                    "The payment methods of this page are not available any more: reload the page."
+                )
+            )
+        pairs, token_ids = options
+        token_sudo = None
         if flow == "token":
-            token_id = kwargs.get("token_id")
-            if not self._is_record_id(token_id):
-                raise invalid
-            token_sudo = tokens_sudo.filtered(lambda token: token.id == token_id)
-            if not token_sudo:
-                raise unavailable
-            kwargs.update(
-                provider_id=token_sudo.provider_id.id,
-                payment_method_id=token_sudo.payment_method_id.id,
-            )
+            if kwargs["token_id"] not in token_ids:
+                raise self._unavailable_payment_option()
+            token_sudo = request.env["payment.token"].sudo().browse(kwargs["token_id"])
+            provider_sudo = token_sudo.provider_id
+            payment_method_sudo = token_sudo.payment_method_id
         else:
-            provider_id = kwargs.get("provider_id")
-            payment_method_id = kwargs.get("payment_method_id")
-            if not self._is_record_id(provider_id) or not self._is_record_id(payment_method_id):
-                raise invalid
-            provider_sudo = providers_sudo.filtered(lambda provider: provider.id == provider_id)
-            payment_method_sudo = payment_methods_sudo.filtered(
-                lambda method: method.id == payment_method_id
+            if (kwargs["provider_id"], kwargs["payment_method_id"]) not in pairs:
+                raise self._unavailable_payment_option()
+            provider_sudo = request.env["payment.provider"].sudo().browse(kwargs["provider_id"])
+            payment_method_sudo = (
+                request.env["payment.method"].sudo().browse(kwargs["payment_method_id"])
             )
-            if not provider_sudo or provider_sudo not in payment_method_sudo.provider_ids:
-                raise unavailable
             kwargs["token_id"] = None
-        kwargs["tokenization_requested"] = tokenization_requested
+        if not request_sudo._is_payment_option_available(
+            provider_sudo, payment_method_sudo, user, token=token_sudo
+        ):
+            raise self._unavailable_payment_option()
+        kwargs.update(provider_id=provider_sudo.id, payment_method_id=payment_method_sudo.id)
 
     def _get_payment_request_sudo(self, request_id, access_token):
         """Return the payment request, in sudo mode, if the access token opens it."""
@@ -250,10 +321,25 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             "tokens_sudo": tokens_sudo,
             "availability_report": availability_report,
             "show_tokenize_input_mapping": show_tokenize,
-            "transaction_route": f"/payment_request/{request_sudo.id}/transaction",
+            "transaction_route": self._get_payment_request_transaction_route(
+                request_sudo, providers_sudo, payment_methods_sudo, tokens_sudo
+            ),
             "landing_route": request_sudo.get_portal_url(),
             "access_token": request_sudo.access_token,
         }
+
+    def _get_payment_request_transaction_route(
+        self, request_sudo, providers_sudo, payment_methods_sudo, tokens_sudo
+    ):
+        """Return the route that the payment form posts to, with the options offered, signed.
+
+        Odoo's payment form posts its own fixed parameters to the route it is given: the offer
+        and its signature travel in the route's query string.
+        """
+        offer = request_sudo._get_payment_offer(providers_sudo, payment_methods_sudo, tokens_sudo)
+        signature = request_sudo._sign_payment_offer(offer, request.env.user)
+        query = urlencode({"offer": offer, "signature": signature}, safe=",")
+        return f"/payment_request/{request_sudo.id}/transaction?{query}"
 
     @http.route(
         "/payment_request/<int:request_id>/transaction",
@@ -265,13 +351,15 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
         """Create a payment attempt of the request and return its processing values.
 
         The amount, currency and customer sent by the browser are ignored: they come from the
-        request, which must be payable right now. Paying with a saved card and saving a card are
-        reserved to the customer, logged in: a forwarded link pays with a new card only. This is
-        stricter than Odoo's /payment/pay, which only checks that the card is the customer's.
+        request, which must be payable right now. The provider and payment method, or saved card,
+        must be among those that the page offered, signed in the route's query string (`offer`,
+        `signature`). Paying with a saved card and saving a card are reserved to the customer,
+        logged in: a forwarded link pays with a new card only. This is stricter than Odoo's
+        /payment/pay, which only checks that the card is the customer's.
 
         :raise ValidationError: for a wrong token, a request that cannot be paid (paid, closed, or
             with another attempt under way: a second tab paying at the same moment is refused
-            before any money moves, see `payment.request._check_no_attempt_under_way`), or payment
+            before any money moves, see `payment.request._lock_for_payment`), or payment
             data that the page does not offer to whoever is paying
         """
         try:
@@ -291,13 +379,13 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
                 request.env._("Log in with the customer's account to save a card.")
             )
         request_sudo._check_payable()
-        self._check_payment_params(kwargs, *self._get_payment_request_options(request_sudo))
+        self._check_offered_payment_params(kwargs, request_sudo)
         values = request_sudo._get_transaction_values()
         for key in ("amount", "csrf_token", "is_validation"):
             kwargs.pop(key, None)
         kwargs["landing_route"] = request_sudo.get_portal_url()
         # What `_compute_reference_prefix` would find again from `payment_request_id`.
-        kwargs["reference_prefix"] = request_sudo.name
+        kwargs["reference_prefix"] = request_sudo._get_transaction_reference_prefix()
         tx_sudo = self._create_transaction(
             amount=values["amount"],
             currency_id=values["currency_id"],

@@ -1,14 +1,23 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""The customer's side of a request: what its page shows, whether it can be paid now, and
-the values of a payment attempt."""
+"""The customer's side of a request: what its page shows, whether it can be paid now, the
+payment options its page offered, and the values of a payment attempt."""
+
+import re
 
 from odoo import Command
+from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import MissingError
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
+from odoo.tools import consteq
+from odoo.tools.misc import hmac
 
 from .. import const
+
+# One option of a payment offer: "<provider id>.<payment method id>" or "t<token id>".
+PAYMENT_OFFER_OPTION = re.compile(r"(?:(\d{1,10})\.(\d{1,10})|t(\d{1,10}))")
 
 
 class PaymentRequest(models.Model):
@@ -29,25 +38,76 @@ class PaymentRequest(models.Model):
         return self._is_quote_to_approve() and self.sale_order_id.is_expired
 
     def _lock_for_update(self):
-        """Lock the request's row until the end of the transaction and reread its state.
+        """Lock the request's row until the end of the transaction.
 
         Two tabs or two clicks acting on the same request are serialized: the second one sees
-        what the first one did.
+        what the first one did. Odoo's transactions are REPEATABLE READ: when the first one
+        changed the row (a payment attempt counts itself on it, an approval or a decline writes
+        its state), the second one's lock fails with a serialization error and Odoo runs the
+        second HTTP request again, on a new snapshot that sees the first; when it did not change
+        the row, what was read of the request before the lock is still its current state. Either
+        way nothing read before the lock needs reading again (a query would read the same
+        snapshot).
         """
         self.ensure_one()
         self.env.cr.execute(SQL("SELECT id FROM payment_request WHERE id = %s FOR UPDATE", self.id))
-        self.invalidate_recordset(["state", "cancel_reason", "invoice_ids", "amount"])
+
+    def _lock_for_payment(self):
+        """Lock the request's row as `_lock_for_update` does, and say in the same query whether
+        another attempt of the request may take the money.
+
+        An attempt pending or authorized (the money is on its way), or done (not post-processed
+        yet), refuses any other. An attempt left in draft refuses another for
+        `const.PAYMENT_ATTEMPT_WINDOW` after it started: a second tab, or a second click, paying
+        at the same moment is refused before its provider is called (a saved card is charged by
+        the transaction route itself), while a customer whose card was declined can try again
+        soon after. An attempt in error or cancelled never refuses another. The window is read
+        on the database's clock, as `create_date`, not on this server's.
+
+        An attempt started meanwhile by another transaction has updated the locked row
+        (`attempt_count`): the transaction that waited for the lock fails to serialize and is
+        retried by Odoo, in a new snapshot that sees the attempt.
+
+        :return: (an attempt is under way or done, an attempt was started a moment ago)
+        :rtype: tuple
+        """
+        self.ensure_one()
+        self.env["payment.transaction"].flush_model(["payment_request_id", "state", "create_date"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT EXISTS (
+                       SELECT FROM payment_transaction tx
+                        WHERE tx.payment_request_id = request.id
+                          AND tx.state IN %(states)s
+                       ),
+                       EXISTS (
+                       SELECT FROM payment_transaction tx
+                        WHERE tx.payment_request_id = request.id
+                          AND tx.state = 'draft'
+                          AND tx.create_date > (now() AT TIME ZONE 'UTC') - %(window)s
+                       )
+                  FROM payment_request request
+                 WHERE request.id = %(id)s
+                   FOR UPDATE OF request
+                """,
+                states=("pending", "authorized", "done"),
+                window=const.PAYMENT_ATTEMPT_WINDOW,
+                id=self.id,
+            )
+        )
+        return self.env.cr.fetchone()
 
     def _check_payable(self):
         """Refuse a new payment attempt unless the request can be paid right now.
 
         The request row is locked first, so that two attempts started together (two tabs, two
-        clicks) are serialized and the second one sees the first.
+        clicks) are serialized and the second one sees the first (`_lock_for_update`).
 
         :raise ValidationError: with a message for the customer
         """
         self.ensure_one()
-        self._lock_for_update()
+        ongoing, started = self._lock_for_payment()
         if self.state == "paid":
             raise ValidationError(self.env._("This payment request is already paid."))
         if self.state != "open":
@@ -59,55 +119,14 @@ class PaymentRequest(models.Model):
                 self.env._("Approve the quotation first: its invoice is paid afterwards.")
             )
         self._check_invoices_still_due()
-        self._check_no_attempt_under_way()
-
-    def _check_no_attempt_under_way(self):
-        """Refuse a new payment attempt while another attempt of the request may take the money.
-
-        An attempt pending or authorized (the money is on its way), or done (not post-processed
-        yet), refuses any other. An attempt left in draft refuses another for
-        `const.PAYMENT_ATTEMPT_WINDOW` after it started: a second tab, or a second click, paying
-        at the same moment is refused before its provider is called (a saved card is charged by
-        the transaction route itself), while a customer whose card was declined can try again
-        soon after. An attempt in error or cancelled never refuses another.
-
-        Called with the request's row locked (`_lock_for_update`): an attempt started meanwhile
-        by another transaction has updated that row (`attempt_count`), so the transaction that
-        waited for the lock fails to serialize and is retried by Odoo, in a new snapshot that
-        sees the attempt.
-
-        :raise ValidationError: with a message for the customer
-        """
-        self.ensure_one()
-        # `attempt_count` is stored with the transactions it counts: none, nothing to look for.
-        if not self.attempt_count:
-            return
-        # The database's clock, as `create_date`: not the clock of this server.
-        started_after = self.env.cr.now() - const.PAYMENT_ATTEMPT_WINDOW
-        states = (
-            self.env["payment.transaction"]
-            .sudo()
-            .search_fetch(
-                [
-                    ("payment_request_id", "=", self.id),
-                    "|",
-                    ("state", "in", ("pending", "authorized", "done")),
-                    "&",
-                    ("state", "=", "draft"),
-                    ("create_date", ">", started_after),
-                ],
-                ["state"],
-            )
-            .mapped("state")
-        )
-        if any(state != "draft" for state in states):
+        if ongoing:
             raise ValidationError(
                 self.env._(
                     "A payment of this request is already in progress or done: it cannot be "
                     "paid twice."
                 )
             )
-        if states:
+        if started:
             raise ValidationError(
                 self.env._(
                     "A payment of this request was started a moment ago, maybe in another window. "
@@ -196,6 +215,166 @@ class PaymentRequest(models.Model):
             if status == "paid"
             else self.env["payment.transaction"],
         }
+
+    # === PAYMENT OFFER === #
+
+    @api.model
+    def _get_payment_offer(self, providers, payment_methods, tokens):
+        """Return the payment options that the pay page offers, as the text that it signs.
+
+        An option is a provider with one of its payment methods, "<provider id>.<payment method
+        id>" (each method with each of its providers among those offered, as Odoo's payment form
+        pairs them), or a saved card, "t<token id>". Sorted, so that the same options always
+        give the same text.
+
+        :param payment.provider providers: the providers offered
+        :param payment.method payment_methods: the payment methods offered
+        :param payment.token tokens: the saved cards offered
+        :rtype: str
+        """
+        pairs = sorted(
+            (provider.id, method.id)
+            for method in payment_methods
+            for provider in method.provider_ids & providers
+        )
+        options = [f"{provider_id}.{method_id}" for provider_id, method_id in pairs]
+        options += [f"t{token_id}" for token_id in sorted(tokens.ids)]
+        return ",".join(options)
+
+    @api.model
+    def _parse_payment_offer(self, offer):
+        """Return the options of an offer made by `_get_payment_offer`, or None for any other
+        value (the text comes back from the browser).
+
+        :return: the (provider id, payment method id) pairs and the token ids, or None
+        :rtype: tuple(set, set)
+        """
+        if not isinstance(offer, str) or not offer or len(offer) > const.MAX_PAYMENT_OFFER_LENGTH:
+            return None
+        pairs, token_ids = set(), set()
+        for option in offer.split(","):
+            match = PAYMENT_OFFER_OPTION.fullmatch(option)
+            if not match:
+                return None
+            ids = [int(value) for value in match.groups() if value]
+            if not all(0 < record_id <= const.MAX_RECORD_ID for record_id in ids):
+                return None
+            if match[3]:
+                token_ids.add(ids[0])
+            else:
+                pairs.add(tuple(ids))
+        return pairs, token_ids
+
+    def _sign_payment_offer(self, offer, user):
+        """Return the signature of the payment options that the request's page offers to `user`.
+
+        The HMAC (keyed with the database secret) covers the offer, the request and its link,
+        whoever the page was shown to (saved cards and unpublished providers are offered to some
+        users only), what the options were chosen for (customer and their country, company,
+        amount, currency) and the last change of the offered providers and payment methods: a
+        provider or method changed since (disabled, restricted to some countries or currencies,
+        another maximum amount, methods removed), the request's amount or customer changed,
+        and the offer no longer matches its signature.
+
+        :param str offer: the options, as `_get_payment_offer` gives them
+        :param res.users user: the user the page is shown to
+        :return: the signature, or None for an offer whose providers or methods do not exist
+        :rtype: str
+        """
+        self.ensure_one()
+        options = self._parse_payment_offer(offer)
+        pairs = options[0] if options else set()
+        # The providers and methods that the pay page has just read, and that the transaction
+        # route reads anyway to pay with one of them: one query for each model, at most.
+        providers = self.env["payment.provider"].sudo().browse({pair[0] for pair in pairs})
+        methods = self.env["payment.method"].sudo().browse({pair[1] for pair in pairs})
+        try:
+            changed = max(providers.mapped("write_date") + methods.mapped("write_date"), default="")
+        except MissingError:
+            return None
+        partner = self.partner_id
+        message = "|".join(
+            str(value)
+            for value in (
+                self.id,
+                self.access_token,
+                user.id,
+                partner.id,
+                partner.country_id.id,
+                self.company_id.id,
+                self.currency_id.id,
+                self.amount,
+                changed,
+                offer,
+            )
+        )
+        return hmac(self.env(su=True), const.PAYMENT_OFFER_SCOPE, message)
+
+    def _check_payment_offer(self, offer, signature, user):
+        """Return the options of `offer` if `signature` is the one that the request's page gave
+        it for `user` and nothing they depend on changed since; None otherwise.
+
+        :param str offer: the options sent back by the browser
+        :param str signature: their signature, sent back by the browser
+        :param res.users user: the user paying
+        :return: the (provider id, payment method id) pairs and the token ids, or None
+        :rtype: tuple(set, set)
+        """
+        self.ensure_one()
+        options = self._parse_payment_offer(offer)
+        if options is None or not isinstance(signature, str) or not signature.isascii():
+            return None  # consteq() raises on non-ASCII input
+        expected = self._sign_payment_offer(offer, user)
+        if not expected or not consteq(signature, expected):
+            return None
+        return options
+
+    def _is_payment_option_available(self, provider, payment_method, user, token=None):
+        """Return whether an option that the request's page offered can still pay it.
+
+        What may have changed since the page was shown and is checked without a query of its
+        own (the records are read anyway to pay with them): the provider is enabled or in test
+        mode, of the request's company (or of a parent company), published unless the user is
+        staff, as `_get_compatible_providers` wants them; the method is active; the saved card
+        is active, the customer's and of that provider, as `_get_available_tokens` wants it.
+        Every other change of a provider or a method shows in the offer's signature.
+
+        :param payment.provider provider: the provider chosen
+        :param payment.method payment_method: the payment method chosen
+        :param res.users user: the user paying
+        :param payment.token token: the saved card chosen, if any
+        :rtype: bool
+        """
+        self.ensure_one()
+        company = provider.company_id
+        return bool(
+            provider.state in ("enabled", "test")
+            and (company == self.company_id or company in self.company_id.parent_ids)
+            and (provider.is_published or user._is_internal())
+            and payment_method.active
+            and (
+                token is None
+                or (
+                    token.active
+                    and token.partner_id == self.partner_id
+                    and token.provider_id == provider
+                )
+            )
+        )
+
+    def _get_transaction_reference_prefix(self):
+        """Return the prefix of the reference of the request's next payment attempt.
+
+        The request's number for its first attempt, then "<number>-<n>" for the n-th one after
+        it: what Odoo's `_compute_reference` would name them, without its search of every
+        earlier reference of the request (the row is locked by `_check_payable`, so that
+        `attempt_count` is the current one). Should that reference exist all the same (attempts
+        deleted), `_compute_reference` still makes it unique.
+
+        :rtype: str
+        """
+        self.ensure_one()
+        return f"{self.name}-{self.attempt_count}" if self.attempt_count else self.name
 
     def _get_transaction_values(self):
         """Return the values of a payment attempt, all taken from the request.

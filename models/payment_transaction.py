@@ -55,14 +55,14 @@ class PaymentTransaction(models.Model):
         :param str provider_code: The code of the provider handling the transaction
         :param str separator: The custom separator used to separate data references
         :param dict values: The transaction values; `payment_request_id` when paying a request
-        :return: The number of the request, or the prefix of `super`
+        :return: The number of the request (and of the attempt), or the prefix of `super`
         :rtype: str
         """
         request_id = values.get("payment_request_id")
         if request_id:
             request = self.env["payment.request"].sudo().browse(request_id).exists()
             if request:
-                return request.name
+                return request._get_transaction_reference_prefix()
         return super()._compute_reference_prefix(provider_code, separator, **values)
 
     def _post_process(self):

@@ -11,7 +11,9 @@ afterwards, so that a valid input that pays or approves does not change the next
 
 import json
 import logging
+from urllib.parse import parse_qs
 from urllib.parse import quote
+from urllib.parse import urlsplit
 
 from hypothesis import HealthCheck
 from hypothesis import Phase
@@ -117,6 +119,7 @@ class TestPublicRoutesFuzz(QuoteCommon):
         super().setUp()
         self.tried = 0
         self.authenticate(None, None)  # a visitor's session, for its CSRF token
+        self.transaction_route = self._transaction_route(self.request)
 
     # === HELPERS === #
 
@@ -300,11 +303,25 @@ class TestPublicRoutesFuzz(QuoteCommon):
         path_id = self._path_id(data, self.request)
         method = self._method(data, "POST")
         params = self._transaction_params(data, self.request)
-        valid = self._valid_transaction(self.request, path_id, method, params)
+        # The options that the page offered the visitor, signed into its form's route.
+        offered = parse_qs(urlsplit(self.transaction_route).query)
+        query = data.draw(
+            _params(
+                offer=_maybe(offered["offer"][0], QUERY_JUNK),
+                signature=_maybe(offered["signature"][0], QUERY_JUNK),
+            ),
+            label="query",
+        )
+        valid = self._valid_transaction(self.request, path_id, method, params) and query == {
+            key: values[0] for key, values in offered.items()
+        }
         _response, _answer, succeeded = self._check(
             valid,
             lambda: self._call(
-                method, f"/payment_request/{path_id}/transaction", json_params=params
+                method,
+                f"/payment_request/{path_id}/transaction",
+                params=query,
+                json_params=params,
             ),
         )
         if succeeded:

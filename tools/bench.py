@@ -33,6 +33,7 @@ Usage: ``bench.py [--requests N] [--rounds N] [--warmup N] [--list-rounds N] [--
 """
 
 import argparse
+import html
 import json
 import os
 import re
@@ -71,6 +72,8 @@ REQUEST_LINE = re.compile(
 )
 # Shown by both pages when they offer Odoo's payment form.
 FORM_MARK = "o_payment_form"
+# The route that Odoo's payment form posts to: the pay page's carries its signed offer.
+TRANSACTION_ROUTE = re.compile(r'data-transaction-route="(?P<route>[^"]+)"')
 
 
 class BenchError(Exception):
@@ -310,8 +313,20 @@ def server_figures(calls, rounds, warmup):
         time.sleep(0.2)
 
 
-def http_calls(prepared):
-    """The four calls: the pay page and Odoo's, their transaction routes, for one payment."""
+def transaction_route(page):
+    """Return the route that the payment form of ``page`` posts to, as a browser reads it."""
+    match = TRANSACTION_ROUTE.search(page)
+    if not match:
+        raise BenchError("the pay page gives its payment form no transaction route")
+    return html.unescape(match["route"])
+
+
+def http_calls(prepared, tx_route=None):
+    """The four calls: the pay page and Odoo's, their transaction routes, for one payment.
+
+    ``tx_route`` is the pay page's transaction route as its payment form posts to it (with the
+    options the page offers, signed: :func:`transaction_route`); the bare route without it.
+    """
     payment = {
         "provider_id": prepared["provider_id"],
         "payment_method_id": prepared["payment_method_id"],
@@ -332,12 +347,14 @@ def http_calls(prepared):
     return {
         "page": ("GET", prepared["ours"], None),
         "page_native": ("GET", prepared["native"], None),
-        "tx": ("POST", f"/payment_request/{prepared['request_id']}/transaction", ours),
+        "tx": ("POST", tx_route or f"/payment_request/{prepared['request_id']}/transaction", ours),
         "tx_native": ("POST", "/payment/transaction", native),
     }
 
 
 def run_http(odoo_dir, pg, database, prepared, rounds, warmup):
+    import requests
+
     server = None
     try:
         port = free_port()
@@ -347,6 +364,10 @@ def run_http(odoo_dir, pg, database, prepared, rounds, warmup):
         base = f"http://127.0.0.1:{port}"
         pages = {name: calls[name] for name in ("page", "page_native")}
         times = measure_http(base, pages, rounds, warmup)
+        # The browser posts to the route that the page gave its payment form: read from the page
+        # once more (after the measured GETs, that the figures keep).
+        _seconds, page = call(requests.Session(), base, *calls["page"])
+        calls = http_calls(prepared, tx_route=transaction_route(page))
         posts = {name: calls[name] for name in ("tx", "tx_native")}
         times.update(measure_http(base, posts, rounds, warmup))
         figures = server_figures(calls, rounds, warmup)

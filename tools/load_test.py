@@ -544,9 +544,11 @@ def pay(base, deadline, prepared, request, tab, barrier=None):
                 "access_token": request["access_token"],
                 "amount": request["amount"],
             }
+            # Posted, as the payment form does, to the route that the page gave it (with the
+            # options it offers, signed).
             processing, error = browser.rpc(
                 "transaction",
-                f"/payment_request/{request['id']}/transaction",
+                bench.transaction_route(page),
                 params,
                 refusable=barrier is not None,
             )
