@@ -61,8 +61,7 @@ class PaymentRequest(models.Model):
         `const.PAYMENT_ATTEMPT_WINDOW` after it started: a second tab, or a second click, paying
         at the same moment is refused before its provider is called (a saved card is charged by
         the transaction route itself), while a customer whose card was declined can try again
-        soon after. An attempt in error or cancelled never refuses another. The window is read
-        on the database's clock, as `create_date`, not on this server's.
+        soon after. An attempt in error or cancelled never refuses another.
 
         An attempt started meanwhile by another transaction has updated the locked row
         (`attempt_count`): the transaction that waited for the lock fails to serialize and is
@@ -85,14 +84,15 @@ class PaymentRequest(models.Model):
                        SELECT FROM payment_transaction tx
                         WHERE tx.payment_request_id = request.id
                           AND tx.state = 'draft'
-                          AND tx.create_date > (now() AT TIME ZONE 'UTC') - %(window)s
+                          AND tx.create_date > %(started_after)s
                        )
                   FROM payment_request request
                  WHERE request.id = %(id)s
                    FOR UPDATE OF request
                 """,
                 states=("pending", "authorized", "done"),
-                window=const.PAYMENT_ATTEMPT_WINDOW,
+                # The transaction's clock, that `create_date` is written with.
+                started_after=self.env.cr.now() - const.PAYMENT_ATTEMPT_WINDOW,
                 id=self.id,
             )
         )
