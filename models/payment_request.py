@@ -14,6 +14,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 from odoo.tools import create_index
 from odoo.tools import index_exists
+from odoo.tools.sql import drop_index
 
 from .. import const
 
@@ -156,6 +157,8 @@ class PaymentRequest(models.Model):
         # a rare value gets a partial index on `id`, which gives both the first page and the
         # count without reading the whole table; the expiry cron reads the open requests by
         # expiry.
+        for name in const.REQUEST_DROPPED_INDEXES:
+            drop_index(self.env.cr, f"payment_request__{name}_index", self._table)
         for name, (columns, condition) in const.REQUEST_PARTIAL_INDEXES.items():
             create_index(
                 self.env.cr, f"payment_request__{name}_index", self._table, columns, where=condition
