@@ -14,6 +14,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 from odoo.tools import create_index
 from odoo.tools import index_exists
+from odoo.tools.query import Query
 from odoo.tools.sql import drop_index
 
 from .. import const
@@ -244,6 +245,63 @@ class PaymentRequest(models.Model):
                 )
 
     # === CRUD METHODS === #
+
+    @api.model
+    def _read_group(
+        self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None
+    ):
+        """Grouped by customer in the customers' order (the list grouped by customer): the
+        requests are grouped by customer id first (an index-only scan of the customer index),
+        then the groups joined to the customers to put them in order. PostgreSQL does not do it
+        by itself from the query of `_read_group`: it joins every request to its customer and
+        sorts them all before grouping them (make bench, 100,000 requests: 1.28-1.36x the Sales
+        > Orders list; the query took twice as long)."""
+        if tuple(groupby) != ("partner_id",) or having or order != "partner_id":
+            return super()._read_group(domain, groupby, aggregates, having, offset, limit, order)
+        self.browse().check_access("read")
+        query = self._search(domain)
+        if query.is_empty():
+            return []
+        partner_column = self._read_group_groupby("partner_id", query)
+        query.groupby = partner_column
+        aggregate_columns = [
+            SQL("%s AS %s", self._read_group_select(spec, query), SQL.identifier(f"aggregate_{i}"))
+            for i, spec in enumerate(aggregates)
+        ]
+        groups = Query(
+            self.env,
+            "groups",
+            SQL("(%s)", query.select(SQL("%s AS partner_id", partner_column), *aggregate_columns)),
+        )
+        partners = self.env["res.partner"]
+        partner_alias = groups.make_alias("groups", "partner_id")
+        groups.add_join(
+            "LEFT JOIN",
+            partner_alias,
+            partners._table,
+            SQL(
+                "%s = %s",
+                SQL.identifier("groups", "partner_id"),
+                SQL.identifier(partner_alias, "id"),
+            ),
+        )
+        groups.order = partners._order_to_sql(partners._order, groups, alias=partner_alias)
+        groups.limit = limit
+        groups.offset = offset
+        rows = self.env.execute_query(
+            groups.select(
+                SQL.identifier("groups", "partner_id"),
+                *(SQL.identifier("groups", f"aggregate_{i}") for i in range(len(aggregates))),
+            )
+        )
+        if not rows:
+            return rows
+        columns = iter(zip(*rows, strict=True))
+        result = [self._read_group_postprocess_groupby("partner_id", next(columns))]
+        result += [
+            self._read_group_postprocess_aggregate(spec, next(columns)) for spec in aggregates
+        ]
+        return list(zip(*result, strict=True))
 
     @api.model_create_multi
     def create(self, vals_list):
