@@ -184,18 +184,22 @@ class PaymentRequestSendingMixin(models.AbstractModel):
 
         :param messages: `mail.message` records, of any model
         :param bool flagged_only: update only the records flagged undelivered (what changed
-            cannot make a sending fail, at most clear a failure)
+            cannot make a sending fail, at most clear a failure): the flags are read first, from
+            the cache when known (the requests just created by a bulk send), and nothing is
+            updated when none is set, so that sending costs no query per record
         """
         for records in self._get_link_sending_records(messages):
-            records._update_is_undelivered(flagged_only=flagged_only)
+            if flagged_only:
+                records = records.filtered("is_undelivered")
+            if records:
+                records._update_is_undelivered()
 
-    def _update_is_undelivered(self, all_records=False, flagged_only=False):
+    def _update_is_undelivered(self, all_records=False):
         """Set `is_undelivered` of these records (of every record with `all_records`) from the
         notifications of their sendings, in one query: the last notification of the customer of
         each type (the last sending decides) failed.
 
         :param bool all_records: every record of the model, not these ones
-        :param bool flagged_only: only those of these records flagged undelivered
         :return: the ids whose flag changed
         :rtype: list
         """
@@ -216,8 +220,6 @@ class PaymentRequestSendingMixin(models.AbstractModel):
             ids = tuple(self.ids)
             of_messages = SQL("n_message.res_id IN %s", ids)
             of_records = SQL("record.id IN %s", ids)
-        if flagged_only:
-            of_records = SQL("%s AND record.is_undelivered", of_records)
         rows = self.env.execute_query(
             SQL(
                 """WITH latest AS (
