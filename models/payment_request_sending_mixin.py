@@ -188,6 +188,8 @@ class PaymentRequestSendingMixin(models.AbstractModel):
             the cache when known (the requests just created by a bulk send), and nothing is
             updated when none is set, so that sending costs no query per record
         """
+        if self.env.context.get("payment_request_sending_links"):
+            return  # `_send_link_messages` updates the flags of its records at its end
         for records in self._get_link_sending_records(messages):
             if flagged_only:
                 records = records.filtered("is_undelivered")
@@ -280,6 +282,14 @@ class PaymentRequestSendingMixin(models.AbstractModel):
         :param dict numbers: {record id: E.164 number} where the SMS goes
         :param bool queue: leave the emails and SMS to their schedulers (bulk sending)
         """
+        if not self.env.context.get("payment_request_sending_links"):
+            # The notifications of the sendings leave the flag to the end of the sending: one
+            # query for all the records, not one per message posted.
+            self.with_context(payment_request_sending_links=True)._send_link_messages(
+                channel, recipients, numbers, queue=queue
+            )
+            self._update_is_undelivered()
+            return
         subtype_id = self.env["ir.model.data"]._xmlid_to_res_id(
             "payment_request.mt_payment_request_sent"
         )
