@@ -120,3 +120,19 @@ class TestListGroupByCustomer(PaymentRequestCommon):
         grouping = [query for query in queries if 'AS "groups"' in query]
         self.assertEqual(len(grouping), 1)
         self.assertIn('GROUP BY "payment_request"."partner_id") AS "groups"', grouping[0])
+
+    def test_grouped_by_requester(self):
+        requests = self.env["payment.request"].with_context(
+            allowed_company_ids=(self.company | self.company_2).ids
+        )
+        domain = [("partner_id", "in", (self.customers | self.other_company).ids)]
+        result = requests.web_read_group(domain, ["amount:sum"], ["user_id"])
+        generic = requests.web_read_group(
+            domain, ["amount:sum"], ["user_id"], orderby="user_id asc"
+        )
+        self.assertEqual(result, generic)
+        # Requesters in their order (by name): Sally Salesman, Sam Salesman.
+        self.assertEqual(
+            [(group["user_id"][0], group["amount"]) for group in result["groups"]],
+            [(self.salesman.id, 57.0), (self.salesman_2.id, 50.0)],
+        )
