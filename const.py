@@ -75,13 +75,18 @@ REQUEST_PARTIAL_INDEXES = {
     "unread_id": (["id"], "is_read IS NULL OR is_read = FALSE"),
     "paid_late_id": (["id"], "paid_late = TRUE"),
     "receipt_error_id": (["id"], "receipt_state = 'error'"),
-    "to_consolidate_id": (
-        ["id"],
+    # make bench, 100,000 requests: with (id) alone, the count of the first page (up to
+    # 10,001) read the table (a seq scan, 1.24x/1.21x the Sales > Orders list); with the
+    # company (the multi-company rule) in the index, an index-only scan.
+    "to_consolidate_id_company_id": (
+        ["id", "company_id"],
         "state = 'paid' AND (consolidated IS NULL OR consolidated = FALSE)",
     ),
-    "consolidated_id": (["id"], "consolidated = TRUE"),
+    "consolidated_id_company_id": (["id", "company_id"], "consolidated = TRUE"),
     "open_expiration_date": (["expiration_date", "id"], "state = 'open'"),
 }
+# Partial indexes of payment_request replaced by those above, dropped at update.
+REQUEST_DROPPED_INDEXES = ("to_consolidate_id", "consolidated_id")
 # The list grouped by these fields: the groups' counts and totals are read from an index by
 # company (the multi-company rule) holding the field and the amount, not from the table.
 REQUEST_GROUP_BY_INDEXES = ("partner_id", "user_id")

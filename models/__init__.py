@@ -4,6 +4,8 @@ from . import account_move
 from . import account_move_autopay
 from . import account_payment
 from . import ir_sequence
+from . import mail_message
+from . import mail_notification
 
 # the mixin first: its models inherit it
 from . import payment_request_sending_mixin

@@ -1,9 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+from odoo import api
 from odoo import fields
 from odoo import models
-from odoo.exceptions import UserError
 from odoo.tools import SQL
+from odoo.tools import create_index
+from odoo.tools.sql import column_exists
 
 from .. import const
 
@@ -46,12 +48,37 @@ class PaymentRequestSendingMixin(models.AbstractModel):
         compute_sudo=True,
     )
     delivery_failure_reason = fields.Char(compute="_compute_delivery_status", compute_sudo=True)
+    # Stored, so that the list filters on it with an index: kept up to date by the notifications
+    # (`mail.notification` create / write / unlink, `mail.message` unlink) through
+    # `_update_is_undelivered`, in one query per model and batch.
     is_undelivered = fields.Boolean(
         string="Not Delivered",
-        compute="_compute_delivery_status",
-        compute_sudo=True,
-        search="_search_is_undelivered",
+        readonly=True,
+        copy=False,
+        help="The last sending of the link to the customer, by email or by SMS, failed.",
     )
+
+    def _auto_init(self):
+        # A new column is filled in SQL from the notifications (an update of a database that
+        # has requests), not by the ORM record by record.
+        fill = not self._abstract and not column_exists(self.env.cr, self._table, "is_undelivered")
+        result = super()._auto_init()
+        if fill:
+            self._update_is_undelivered(all_records=True)
+        return result
+
+    def init(self):
+        result = super().init()
+        if not self._abstract:
+            # The filter "Not Delivered" as the list reads it: newest first, 80 rows and a count.
+            create_index(
+                self.env.cr,
+                f"{self._table}__undelivered_id_index",
+                self._table,
+                ["id", "company_id"],
+                where="is_undelivered = TRUE",
+            )
+        return result
 
     # === COMPUTE METHODS === #
 
@@ -121,31 +148,114 @@ class PaymentRequestSendingMixin(models.AbstractModel):
             record.email_status = statuses["email"]
             record.sms_status = statuses["sms"]
             record.delivery_failure_reason = "; ".join(reasons)
-            record.is_undelivered = bool(reasons)
 
-    def _search_is_undelivered(self, operator, value):
-        """Records whose last notification of the customer, of either type, failed: one query
-        that starts from the failed notifications (indexed by status) and keeps those that are
-        the last of their record and type (an index scan per failed notification)."""
-        if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise UserError(self.env._("Unsupported search on Not Delivered."))
-        undelivered = SQL(
-            """(SELECT f_message.res_id
-            FROM mail_notification f
-            JOIN mail_message f_message ON f_message.id = f.mail_message_id
-            WHERE f.notification_status IN %(failed)s AND %(customer)s
-              AND f.id = (
-                SELECT l.id FROM mail_notification l
-                JOIN mail_message l_message ON l_message.id = l.mail_message_id
-                WHERE l_message.res_id = f_message.res_id
-                  AND l.notification_type = f.notification_type AND %(customer_last)s
-                ORDER BY l.id DESC LIMIT 1))""",
-            failed=const.FAILED_NOTIFICATION_STATES,
-            customer=self._sql_customer_notifications("f"),
-            customer_last=self._sql_customer_notifications("l"),
+    @api.model
+    def _get_sending_models(self):
+        """Return the names of the models that send links (those inheriting this mixin)."""
+        return [
+            name
+            for name in self.env.registry.descendants([self._name], "_inherit")
+            if not self.env[name]._abstract
+        ]
+
+    @api.model
+    def _get_link_sending_records(self, messages):
+        """Return the records (one recordset per model, in sudo) whose link sendings are among
+        `messages`, `mail.message` records of any model."""
+        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "payment_request.mt_payment_request_sent"
         )
-        positive = (operator == "=") == value
-        return [("id", "in" if positive else "not in", undelivered)]
+        sending_models = self._get_sending_models()
+        messages = messages.sudo()
+        messages.fetch(["model", "res_id", "subtype_id"])
+        ids_by_model = {}
+        for message in messages:
+            if (
+                message.model in sending_models
+                and message.res_id
+                and (message.subtype_id.id == subtype_id)
+            ):
+                ids_by_model.setdefault(message.model, []).append(message.res_id)
+        return [self.env[name].sudo().browse(ids) for name, ids in ids_by_model.items()]
+
+    @api.model
+    def _update_is_undelivered_of_messages(self, messages, flagged_only=False):
+        """Update `is_undelivered` of the records whose link sendings are among `messages`.
+
+        :param messages: `mail.message` records, of any model
+        :param bool flagged_only: update only the records flagged undelivered (what changed
+            cannot make a sending fail, at most clear a failure): the flags are read first, from
+            the cache when known (the requests just created by a bulk send), and nothing is
+            updated when none is set, so that sending costs no query per record
+        """
+        if self.env.context.get("payment_request_sending_links"):
+            return  # `_send_link_messages` updates the flags of its records at its end
+        for records in self._get_link_sending_records(messages):
+            if flagged_only:
+                records = records.filtered("is_undelivered")
+            if records:
+                records._update_is_undelivered()
+
+    def _update_is_undelivered(self, all_records=False):
+        """Set `is_undelivered` of these records (of every record with `all_records`) from the
+        notifications of their sendings, in one query: the last notification of the customer of
+        each type (the last sending decides) failed.
+
+        :param bool all_records: every record of the model, not these ones
+        :return: the ids whose flag changed
+        :rtype: list
+        """
+        if not (self.ids or all_records):
+            return []
+        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "payment_request.mt_payment_request_sent", raise_if_not_found=False
+        )
+        if not subtype_id:
+            return []  # installing: no sending yet
+        self.env["mail.notification"].flush_model()
+        self.env["mail.message"].flush_model(["model", "res_id", "subtype_id", "partner_ids"])
+        self.flush_model(["is_undelivered"])
+        table = SQL.identifier(self._table)
+        if all_records:
+            of_messages, of_records = SQL("TRUE"), SQL("TRUE")
+        else:
+            ids = tuple(self.ids)
+            of_messages = SQL("n_message.res_id IN %s", ids)
+            of_records = SQL("record.id IN %s", ids)
+        rows = self.env.execute_query(
+            SQL(
+                """WITH latest AS (
+                    SELECT DISTINCT ON (n_message.res_id, n.notification_type)
+                           n_message.res_id, n.notification_status
+                    FROM mail_notification n
+                    JOIN mail_message n_message ON n_message.id = n.mail_message_id
+                    WHERE %(of_messages)s AND %(customer)s
+                    ORDER BY n_message.res_id, n.notification_type, n.id DESC
+                ), flag AS (
+                    SELECT record.id, EXISTS (
+                        SELECT 1 FROM latest
+                        WHERE latest.res_id = record.id
+                          AND latest.notification_status IN %(failed)s
+                    ) AS undelivered
+                    FROM %(table)s record
+                    WHERE %(of_records)s
+                )
+                UPDATE %(table)s record SET is_undelivered = flag.undelivered
+                FROM flag
+                WHERE record.id = flag.id
+                  AND COALESCE(record.is_undelivered, FALSE) != flag.undelivered
+                RETURNING record.id""",
+                of_messages=of_messages,
+                of_records=of_records,
+                customer=self._sql_customer_notifications("n"),
+                failed=const.FAILED_NOTIFICATION_STATES,
+                table=table,
+            )
+        )
+        changed = [row[0] for row in rows]
+        if changed:
+            self.browse(changed).invalidate_recordset(["is_undelivered"])
+        return changed
 
     # === BUSINESS METHODS === #
 
@@ -172,6 +282,14 @@ class PaymentRequestSendingMixin(models.AbstractModel):
         :param dict numbers: {record id: E.164 number} where the SMS goes
         :param bool queue: leave the emails and SMS to their schedulers (bulk sending)
         """
+        if not self.env.context.get("payment_request_sending_links"):
+            # The notifications of the sendings leave the flag to the end of the sending: one
+            # query for all the records, not one per message posted.
+            self.with_context(payment_request_sending_links=True)._send_link_messages(
+                channel, recipients, numbers, queue=queue
+            )
+            self._update_is_undelivered()
+            return
         subtype_id = self.env["ir.model.data"]._xmlid_to_res_id(
             "payment_request.mt_payment_request_sent"
         )

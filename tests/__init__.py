@@ -5,8 +5,10 @@ from . import test_autopay
 from . import test_card_rights
 from . import test_customer_cards
 from . import test_delivery_faults
+from . import test_delivery_flag
 from . import test_duplicate_payment
 from . import test_expire_cron
+from . import test_list_group_by
 from . import test_overdue_requests
 from . import test_pay_page
 from . import test_pay_page_concurrency

@@ -10,7 +10,8 @@ transactions, the chatter messages that carried their links with their email/SMS
 and as many sales orders as requests for the list anchor) is inserted by SQL with
 ``execute_values`` in pages, in one transaction per table. Stored computed fields are written
 consistent: ``currency_id`` is the company's, ``attempt_count`` is recounted from the inserted
-transactions by one UPDATE, ``access_token`` is set on every sent request. Spread: every state,
+transactions by one UPDATE, ``is_undelivered`` is set from the inserted notifications by the
+addon's own query, ``access_token`` is set on every sent request. Spread: every state,
 every purpose, 3 companies, 8 requesters, customers, orders and invoices, every delivery status.
 """
 
@@ -334,6 +335,8 @@ def insert_requests(env, first, count, people, documents, rng):
         [(message_id, partner) for _a, message_id, partner, *_rest in notifications if partner],
         page_size=1000,
     )
+    # the stored "Not Delivered" flag, as the notifications' own create would set it
+    env["payment.request"].browse(ids)._update_is_undelivered()
 
 
 def recount_attempts(cr):
