@@ -12,6 +12,8 @@ from . import payment_request_sending_mixin
 from . import payment_card_request
 from . import payment_provider
 from . import payment_request
+from . import payment_request_expiry
+from . import payment_request_list
 from . import payment_request_overdue
 from . import payment_request_document
 from . import payment_request_duplicate
