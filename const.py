@@ -232,6 +232,10 @@ PURPOSES_BY_MODEL = {
     "account.move": ("invoice",),
 }
 SOURCE_MODELS = tuple(PURPOSES_BY_MODEL)
+# What the Request Payment form takes from the document (its hook) or from the request it
+# sends again or amends.
+WIZARD_DOCUMENT_FIELDS = ("partner_id", "company_id", "currency_id", "sale_order_id")
+WIZARD_PROPOSED_FIELDS = ("amount", "description", "external_reference")
 
 # === PUBLIC PAGES === #
 

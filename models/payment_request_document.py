@@ -260,6 +260,57 @@ class PaymentRequest(models.Model):
             requests._log_on_documents(documents.browse([job[0].id for job in jobs]), channel)
         return requests, skipped
 
+    @api.model
+    def _send_for_document(
+        self,
+        document,
+        purpose,
+        channel,
+        invoices=None,
+        email=None,
+        phone=None,
+        save_contact=False,
+        **overrides,
+    ):
+        """Create a request of `purpose` for one document and send its link to its customer.
+
+        :param document: a `res.partner`, `sale.order` or `account.move` record
+        :param str purpose: the purpose of the request, offered by the document
+        :param str channel: 'email', 'sms' or 'both'
+        :param account.move invoices: the invoices chosen for the purpose 'invoices'
+        :param str email: where the link is emailed; None for the customer's address
+        :param str phone: where it is texted; None for the customer's mobile, else phone
+        :param bool save_contact: store `email` and `phone` on the customer
+        :param overrides: what the user typed: amount, description, external_reference
+        :return: the request
+        :raise UserError: if the document refuses the purpose or the amount, or the address or
+            number is missing or invalid
+        """
+        values = document._get_payment_request_values(purpose, invoices=invoices)
+        if purpose == "quote":
+            # A quotation is approved and paid whole: its total, whatever the form says.
+            overrides.pop("amount", None)
+        self._check_request_amount(
+            overrides.get("amount", values["amount"]),
+            values["max_amount"],
+            values["currency_id"],
+            document.display_name,
+        )
+        partner = values["partner_id"]
+        email, number = partner._payment_request_check_contact(
+            channel,
+            partner.email if email is None else email,
+            (partner.mobile or partner.phone) if phone is None else phone,
+            values["company_id"],
+        )
+        if save_contact:
+            partner._payment_request_save_contact(email, number)
+        request = self.create(self._prepare_values_from_document(purpose, values, **overrides))
+        recipient = partner._payment_request_get_recipient(email)
+        request._send_link(channel, {request.id: recipient}, {request.id: number})
+        request._log_on_documents(document, channel)
+        return request
+
     # === ACTION METHODS === #
 
     def action_resend(self, channel=None, email=None, phone=None, save_contact=False):

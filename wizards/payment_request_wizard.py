@@ -31,22 +31,28 @@ class PaymentRequestWizard(models.TransientModel):
     partner_id = fields.Many2one(
         string="Customer",
         comodel_name="res.partner",
-        compute="_compute_partner_id",
+        compute="_compute_document_defaults",
         store=True,
         precompute=True,
     )
     company_id = fields.Many2one(
-        comodel_name="res.company", compute="_compute_company_id", store=True, precompute=True
+        comodel_name="res.company",
+        compute="_compute_document_defaults",
+        store=True,
+        precompute=True,
     )
     currency_id = fields.Many2one(
         comodel_name="res.currency",
-        compute="_compute_currency_id",
+        compute="_compute_document_defaults",
         store=True,
         readonly=False,
         precompute=True,
     )
     sale_order_id = fields.Many2one(
-        comodel_name="sale.order", compute="_compute_sale_order_id", store=True, precompute=True
+        comodel_name="sale.order",
+        compute="_compute_document_defaults",
+        store=True,
+        precompute=True,
     )
     available_invoice_ids = fields.Many2many(
         comodel_name="account.move",
@@ -65,12 +71,14 @@ class PaymentRequestWizard(models.TransientModel):
         precompute=True,
     )
     max_amount = fields.Monetary(string="Amount Due", compute="_compute_max_amount")
-    amount = fields.Monetary(compute="_compute_amount", store=True, readonly=False, precompute=True)
+    amount = fields.Monetary(
+        compute="_compute_proposed_values", store=True, readonly=False, precompute=True
+    )
     description = fields.Text(
-        compute="_compute_description", store=True, readonly=False, precompute=True
+        compute="_compute_proposed_values", store=True, readonly=False, precompute=True
     )
     external_reference = fields.Char(
-        compute="_compute_external_reference", store=True, readonly=False, precompute=True
+        compute="_compute_proposed_values", store=True, readonly=False, precompute=True
     )
     channel = fields.Selection(
         selection=const.CHANNELS,
@@ -80,9 +88,9 @@ class PaymentRequestWizard(models.TransientModel):
         readonly=False,
         precompute=True,
     )
-    email = fields.Char(compute="_compute_email", store=True, readonly=False, precompute=True)
+    email = fields.Char(compute="_compute_contact", store=True, readonly=False, precompute=True)
     phone = fields.Char(
-        string="Mobile", compute="_compute_phone", store=True, readonly=False, precompute=True
+        string="Mobile", compute="_compute_contact", store=True, readonly=False, precompute=True
     )
     save_contact = fields.Boolean(
         string="Save on customer",
@@ -137,20 +145,20 @@ class PaymentRequestWizard(models.TransientModel):
         self.ensure_one()
         return self.env[self.res_model].browse(self.res_ids or [])
 
-    def _get_document_default(self, field):
-        """Return the default of `field` (customer, company, currency, order) for the form.
+    def _get_document_defaults(self):
+        """Return the customer, company, currency and order that the form proposes.
 
         A single document proposes what its hook gives for the purpose; refused, what it gives
         without a purpose (it is refused again, with the reason, when sending).
         """
         self.ensure_one()
         if self.request_id:
-            return self.request_id[field]
+            return {fname: self.request_id[fname] for fname in const.WIZARD_DOCUMENT_FIELDS}
         records = self._get_records() if self.res_model else self.env["res.partner"]
         if len(records) == 1:
             for purpose in (self.purpose, None):
                 try:
-                    return records._get_payment_request_values(purpose)[field]
+                    return records._get_payment_request_values(purpose)
                 except UserError:
                     continue
         is_customer = not records or records._name == "res.partner"
@@ -161,27 +169,14 @@ class PaymentRequestWizard(models.TransientModel):
         }
         if len(records) == 1:
             defaults["partner_id"] = records if is_customer else records.partner_id
-        return defaults.get(field, False)
+        return defaults
 
     @api.depends("res_model", "res_ids", "request_id", "purpose")
-    def _compute_partner_id(self):
+    def _compute_document_defaults(self):
         for wizard in self:
-            wizard.partner_id = wizard._get_document_default("partner_id")
-
-    @api.depends("res_model", "res_ids", "request_id", "purpose")
-    def _compute_company_id(self):
-        for wizard in self:
-            wizard.company_id = wizard._get_document_default("company_id")
-
-    @api.depends("res_model", "res_ids", "request_id", "purpose")
-    def _compute_currency_id(self):
-        for wizard in self:
-            wizard.currency_id = wizard._get_document_default("currency_id")
-
-    @api.depends("res_model", "res_ids", "request_id", "purpose")
-    def _compute_sale_order_id(self):
-        for wizard in self:
-            wizard.sale_order_id = wizard._get_document_default("sale_order_id")
+            defaults = wizard._get_document_defaults()
+            for fname in const.WIZARD_DOCUMENT_FIELDS:
+                wizard[fname] = defaults.get(fname, False)
 
     @api.depends("res_model", "res_ids", "request_id", "purpose")
     def _compute_available_invoice_ids(self):
@@ -236,41 +231,22 @@ class PaymentRequestWizard(models.TransientModel):
                 wizard.max_amount = wizard._get_proposed_values().get("max_amount") or 0.0
 
     @api.depends("purpose", "invoice_ids", "request_id", "res_ids")
-    def _compute_amount(self):
+    def _compute_proposed_values(self):
         for wizard in self:
             if wizard.request_id:
-                wizard.amount = wizard.request_id.amount
-            elif wizard.purpose in ("free", "wallet"):
-                wizard.amount = wizard.amount or 0.0
+                source = {fname: wizard.request_id[fname] for fname in const.WIZARD_PROPOSED_FIELDS}
             else:
-                wizard.amount = wizard._get_proposed_values().get("amount", 0.0)
-
-    @api.depends("purpose", "invoice_ids", "request_id")
-    def _compute_description(self):
-        for wizard in self:
-            if wizard.request_id:
-                wizard.description = wizard.request_id.description
-            else:
-                wizard.description = wizard._get_proposed_values().get("description") or False
-
-    @api.depends("purpose", "invoice_ids", "request_id")
-    def _compute_external_reference(self):
-        for wizard in self:
-            if wizard.request_id:
-                wizard.external_reference = wizard.request_id.external_reference
-            else:
-                wizard.external_reference = (
-                    wizard._get_proposed_values().get("external_reference") or False
-                )
+                source = wizard._get_proposed_values()
+                if wizard.purpose in ("free", "wallet"):
+                    source["amount"] = wizard.amount or 0.0
+            wizard.amount = source.get("amount") or 0.0
+            wizard.description = source.get("description") or False
+            wizard.external_reference = source.get("external_reference") or False
 
     @api.depends("partner_id")
-    def _compute_email(self):
+    def _compute_contact(self):
         for wizard in self:
             wizard.email = wizard.partner_id.email
-
-    @api.depends("partner_id")
-    def _compute_phone(self):
-        for wizard in self:
             wizard.phone = wizard.partner_id.mobile or wizard.partner_id.phone
 
     @api.depends("partner_id", "request_id")
@@ -322,34 +298,18 @@ class PaymentRequestWizard(models.TransientModel):
         return self._action_send_single()
 
     def _action_send_single(self):
-        record = self._get_records()
-        values = record._get_payment_request_values(
-            self.purpose, invoices=self._get_chosen_invoices()
+        request = self.env["payment.request"]._send_for_document(
+            self._get_records(),
+            self.purpose,
+            self.channel,
+            invoices=self._get_chosen_invoices(),
+            email=self.email,
+            phone=self.phone,
+            save_contact=self.save_contact,
+            amount=self.amount,
+            description=self.description,
+            external_reference=self.external_reference,
         )
-        # A quotation is approved and paid whole: its total, whatever the form says.
-        amount = values["amount"] if self.purpose == "quote" else self.amount
-        Request = self.env["payment.request"]
-        Request._check_request_amount(
-            amount, values["max_amount"], values["currency_id"], record.display_name
-        )
-        partner = values["partner_id"]
-        email, number = partner._payment_request_check_contact(
-            self.channel, self.email, self.phone, values["company_id"]
-        )
-        if self.save_contact:
-            partner._payment_request_save_contact(email, number)
-        request = Request.create(
-            Request._prepare_values_from_document(
-                self.purpose,
-                values,
-                amount=amount,
-                description=self.description,
-                external_reference=self.external_reference,
-            )
-        )
-        recipient = partner._payment_request_get_recipient(email)
-        request._send_link(self.channel, {request.id: recipient}, {request.id: number})
-        request._log_on_documents(record, self.channel)
         return request._get_form_action()
 
     def _action_send_bulk(self):
