@@ -202,6 +202,12 @@ class PaymentRequest(models.Model):
         """Return the rendering values of the customer's page of the request."""
         self.ensure_one()
         status = self._get_customer_status()
+        # No attempt, no query: the page of a request just sent reads no transaction.
+        last_transaction = (
+            self.transaction_ids.sorted("id")[-1:]
+            if self.attempt_count
+            else self.env["payment.transaction"]
+        )
         return {
             "payment_request": self,
             "res_company": self.company_id,
@@ -211,8 +217,11 @@ class PaymentRequest(models.Model):
             "approve_url": self.get_portal_url(suffix="/approve"),
             "decline_url": f"/payment_request/{self.id}/decline",
             "page_title": self.env._("Payment request %(name)s", name=self.name),
-            "last_transaction": self.transaction_ids.sorted("id")[-1:]
+            "last_transaction": last_transaction
             if status == "paid"
+            else self.env["payment.transaction"],
+            "failed_transaction": last_transaction
+            if status == "payable" and last_transaction.state in ("error", "cancel")
             else self.env["payment.transaction"],
         }
 

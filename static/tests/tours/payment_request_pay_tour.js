@@ -70,6 +70,10 @@ registry.category("web_tour.tours").add("payment_request_pay_after_failure", {
             expectUnloadPage: true,
         },
         {
+            content: "The page says the last attempt failed",
+            trigger: ".o_payment_request_last_attempt .alert-danger:contains(An error occurred)",
+        },
+        {
             content: "The request can still be paid",
             trigger: ".o_payment_request_name",
         },
