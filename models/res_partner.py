@@ -6,6 +6,7 @@ from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 from odoo.tools import email_normalize
 
 from .. import const
@@ -66,46 +67,74 @@ class ResPartner(models.Model):
         company = self.env.company
         self.payment_request_wallet_currency_id = company.currency_id
         self.payment_request_wallet_balance = 0.0
-        commercial = self.commercial_partner_id
-        credits = (
-            self.env["account.move.line"]
-            .sudo()
-            ._read_group(
-                [
-                    ("partner_id", "in", commercial.ids),
-                    ("company_id", "=", company.id),
-                    ("account_id.account_type", "=", "asset_receivable"),
-                    ("parent_state", "=", "posted"),
-                    ("reconciled", "=", False),
-                    ("amount_residual", "<", 0),
-                ],
-                groupby=["partner_id"],
-                aggregates=["amount_residual:sum"],
+        commercial_ids = tuple(set(self.commercial_partner_id.ids))
+        if not commercial_ids:
+            return
+        # One query, without the ORM's domain of `_read_group` built for one aggregate: the
+        # customer form reads it each time it opens (make bench, issue 14).
+        self.env["account.move.line"].flush_model(
+            ["partner_id", "company_id", "account_id", "parent_state", "reconciled"]
+            + ["amount_residual"]
+        )
+        self.env["account.account"].flush_model(["account_type"])
+        credits = self.env.execute_query(
+            SQL(
+                """
+                SELECT line.partner_id, -SUM(line.amount_residual)
+                  FROM account_move_line line
+                  JOIN account_account account ON account.id = line.account_id
+                 WHERE line.partner_id IN %(partners)s
+                   AND line.company_id = %(company)s
+                   AND account.account_type = 'asset_receivable'
+                   AND line.parent_state = 'posted'
+                   AND line.reconciled IS NOT TRUE
+                   AND line.amount_residual < 0
+                 GROUP BY line.partner_id
+                """,
+                partners=commercial_ids,
+                company=company.id,
             )
         )
-        balance = {partner.id: -amount for partner, amount in credits}
+        balance = dict(credits)
         for partner in self:
             partner.payment_request_wallet_balance = balance.get(
                 partner.commercial_partner_id.id, 0.0
             )
 
     def _compute_payment_request_count(self):
-        """Count the requests of each partner and of its contacts, as sale does for orders."""
+        """Count the requests of each partner and of its contacts at any depth, as sale does
+        for orders, in one query: the contacts are walked in SQL rather than searched level by
+        level, and the requests are read through `_search`, so the record rules apply (make
+        bench: the customer form 1.17x without the addon's fields with three queries here)."""
         self.payment_request_count = 0
-        all_partners = self.with_context(active_test=False).search_fetch(
-            [("id", "child_of", self.ids)], ["parent_id"]
+        ids = tuple(partner_id for partner_id in self.ids if partner_id)
+        if not ids:
+            return
+        self.flush_model(["parent_id"])
+        Request = self.env["payment.request"]
+        Request.flush_model(["partner_id"])
+        requests = Request._search([])
+        counts = self.env.execute_query(
+            SQL(
+                """
+                WITH RECURSIVE tree(root_id, id) AS (
+                    SELECT id, id FROM res_partner WHERE id IN %(ids)s
+                    UNION
+                    SELECT tree.root_id, contact.id
+                      FROM res_partner contact
+                      JOIN tree ON contact.parent_id = tree.id
+                )
+                SELECT tree.root_id, COUNT(*)
+                  FROM tree
+                  JOIN (%(requests)s) request ON request.partner_id = tree.id
+                 GROUP BY tree.root_id
+                """,
+                ids=ids,
+                requests=requests.select(SQL.identifier(requests.table, "partner_id")),
+            )
         )
-        groups = self.env["payment.request"]._read_group(
-            [("partner_id", "in", all_partners.ids)],
-            groupby=["partner_id"],
-            aggregates=["__count"],
-        )
-        self_ids = set(self._ids)
-        for partner, count in groups:
-            while partner:
-                if partner.id in self_ids:
-                    partner.payment_request_count += count
-                partner = partner.parent_id
+        for partner_id, count in counts:
+            self.browse(partner_id).payment_request_count = count
 
     def action_view_payment_requests(self):
         """Open the payment requests of the partner and of its contacts."""

@@ -332,6 +332,25 @@ class TestPaymentRequest(PaymentRequestCommon):
         action = customer.action_view_payment_requests()
         self.assertEqual(self.env["payment.request"].search_count(action["domain"]), 2)
 
+    def test_partner_request_count_contacts_at_any_depth(self):
+        """Contacts of contacts and archived contacts count; the record rules apply (the other
+        company's request only for a user of both); several customers in one query."""
+        Partner = self.env["res.partner"]
+        grandchild = Partner.create({"name": "Gina", "parent_id": self.customer_contact.id})
+        archived = Partner.create({"name": "Art", "parent_id": self.customer.id, "active": False})
+        for partner in (self.customer, grandchild, archived, self.customer_2):
+            self._create_request(partner_id=partner.id)
+        self._create_request(partner_id=self.customer.id, company_id=self.company_2.id)
+        partners = self.customer | self.customer_contact | self.customer_2
+        expected = {"pr_salesman": [4, 1, 1], "pr_salesman_2": [3, 1, 1]}
+        for user in (self.salesman, self.salesman_2):
+            partners.invalidate_recordset(["payment_request_count"])
+            partners.with_user(user).mapped("payment_request_count")  # warm the rules' cache
+            partners.invalidate_recordset(["payment_request_count"])
+            with self.assertQueryCount(1):
+                counts = partners.with_user(user).mapped("payment_request_count")
+            self.assertEqual(counts, expected[user.login], user.login)
+
     def test_views_load(self):
         """Every view loads for a salesman, and every filter and group-by of the search view
         runs; the default filters that actions name exist."""

@@ -40,13 +40,16 @@ PURPOSES = ("free", "free", "wallet", "order", "deposit", "quote", "invoice", "i
 CHANNELS = ("email", "email", "sms", "both")
 EMAIL_STATUSES = ("sent",) * 17 + ("bounce", "exception", "ready")
 SMS_STATUSES = ("sent",) * 12 + ("pending",) * 5 + ("exception", "bounce")
+# the last reminder sent of the requests that were open for a while
+REMINDER_STEPS = ("none",) * 7 + ("email",) * 2 + ("sms",)
 CANCEL_REASONS = ("user", "replaced", "withdrawn", "declined")
 
 REQUEST_COLUMNS = (
     "name, partner_id, company_id, currency_id, sale_order_id, user_id, attempt_count, "
     "amount, description, purpose, state, expiration_date, paid_date, is_read, consolidated, "
     "consolidated_by_id, consolidated_date, receipt_state, cancel_reason, channel, "
-    "access_token, is_paid_twice, paid_late, create_uid, write_uid, create_date, write_date"
+    "access_token, is_paid_twice, paid_late, create_uid, write_uid, create_date, write_date, "
+    "reminder_step"
 )
 INSERT_REQUESTS = f"INSERT INTO payment_request ({REQUEST_COLUMNS}) VALUES %s RETURNING id"
 INSERT_TRANSACTIONS = (
@@ -233,6 +236,7 @@ def request_rows(env, first, count, companies, requesters, customers, orders, in
                 user,
                 created,
                 created,
+                rng.choice(REMINDER_STEPS) if state in ("open", "paid", "expired") else "none",
             )
         )
         links.append(invoice.id if invoice else None)
