@@ -232,6 +232,9 @@ PURPOSES_BY_MODEL = {
     "account.move": ("invoice",),
 }
 SOURCE_MODELS = tuple(PURPOSES_BY_MODEL)
+# Purposes whose requests settle invoices (a quotation's once it is approved); the requests of
+# the other purposes never hold any (`_check_document_rules`), and the pay page reads none.
+INVOICE_PURPOSES = ("invoice", "invoices", "quote")
 # What the Request Payment form takes from the document (its hook) or from the request it
 # sends again or amends.
 WIZARD_DOCUMENT_FIELDS = ("partner_id", "company_id", "currency_id", "sale_order_id")

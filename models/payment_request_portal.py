@@ -141,6 +141,8 @@ class PaymentRequest(models.Model):
 
         :raise ValidationError: with a message for the customer
         """
+        if self.purpose not in const.INVOICE_PURPOSES:
+            return
         invoices = self.sudo().invoice_ids
         if not invoices:
             return
@@ -191,6 +193,14 @@ class PaymentRequest(models.Model):
         ):
             return "processing"
         return "payable"
+
+    def _get_portal_invoices(self):
+        """Return the invoices that the customer's page shows: none without reading them for
+        a purpose that settles none (`const.INVOICE_PURPOSES`)."""
+        self.ensure_one()
+        if self.purpose not in const.INVOICE_PURPOSES:
+            return self.env["account.move"]
+        return self.invoice_ids
 
     def _get_portal_partners(self):
         """Return the partners that the customer's page shows: the customer, the company's
@@ -398,7 +408,7 @@ class PaymentRequest(models.Model):
             "partner_id": self.partner_id.id,
             "custom_create_values": {"payment_request_id": self.id},
         }
-        if self.invoice_ids:
+        if self.purpose in const.INVOICE_PURPOSES and self.invoice_ids:
             values["custom_create_values"]["invoice_ids"] = [Command.set(self.invoice_ids.ids)]
         # A quotation is paid through the invoice made when it was approved; linked to the order
         # too, `sale` would invoice the order a second time (automatic invoicing).
