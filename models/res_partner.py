@@ -101,6 +101,7 @@ class ResPartner(models.Model):
                 partner.commercial_partner_id.id, 0.0
             )
 
+    @api.depends_context("uid", "allowed_company_ids")
     def _compute_payment_request_count(self):
         """Count the requests of each partner and of its contacts at any depth, as sale does
         for orders, in one query: the contacts are walked in SQL rather than searched level by

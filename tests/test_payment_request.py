@@ -344,8 +344,13 @@ class TestPaymentRequest(PaymentRequestCommon):
         partners = self.customer | self.customer_contact | self.customer_2
         expected = {"pr_salesman": [4, 1, 1], "pr_salesman_2": [3, 1, 1]}
         for user in (self.salesman, self.salesman_2):
-            partners.invalidate_recordset(["payment_request_count"])
-            partners.with_user(user).mapped("payment_request_count")  # warm the rules' cache
+            # Each user counts what their record rules let them read, even after another user
+            # in the same transaction.
+            self.assertEqual(
+                partners.with_user(user).mapped("payment_request_count"),
+                expected[user.login],
+                user.login,
+            )
             partners.invalidate_recordset(["payment_request_count"])
             with self.assertQueryCount(1):
                 counts = partners.with_user(user).mapped("payment_request_count")
