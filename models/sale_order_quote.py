@@ -100,6 +100,8 @@ class SaleOrder(models.Model):
             final=True
         )
         if not invoices:
+            # Odoo's own down payment wizard, as `sale.order._generate_downpayment_invoices`
+            # uses it: `sale` has no model method that invoices a percentage of an order.
             wizard = (
                 self.env["sale.advance.payment.inv"]
                 .sudo()
