@@ -141,9 +141,7 @@ class PaymentRequest(models.Model):
 
         :raise ValidationError: with a message for the customer
         """
-        if self.purpose not in const.INVOICE_PURPOSES:
-            return
-        invoices = self.sudo().invoice_ids
+        invoices = self.sudo()._get_settled_invoices()
         if not invoices:
             return
         if any(
@@ -194,9 +192,10 @@ class PaymentRequest(models.Model):
             return "processing"
         return "payable"
 
-    def _get_portal_invoices(self):
-        """Return the invoices that the customer's page shows: none without reading them for
-        a purpose that settles none (`const.INVOICE_PURPOSES`)."""
+    def _get_settled_invoices(self):
+        """Return the invoices that the request settles, as its page, its payment checks and
+        its transactions need them; a purpose that settles none (`const.INVOICE_PURPOSES`)
+        returns none without reading them."""
         self.ensure_one()
         if self.purpose not in const.INVOICE_PURPOSES:
             return self.env["account.move"]
@@ -408,8 +407,9 @@ class PaymentRequest(models.Model):
             "partner_id": self.partner_id.id,
             "custom_create_values": {"payment_request_id": self.id},
         }
-        if self.purpose in const.INVOICE_PURPOSES and self.invoice_ids:
-            values["custom_create_values"]["invoice_ids"] = [Command.set(self.invoice_ids.ids)]
+        invoices = self._get_settled_invoices()
+        if invoices:
+            values["custom_create_values"]["invoice_ids"] = [Command.set(invoices.ids)]
         # A quotation is paid through the invoice made when it was approved; linked to the order
         # too, `sale` would invoice the order a second time (automatic invoicing).
         if self.sale_order_id and self.purpose != "quote":
