@@ -51,6 +51,7 @@ WORKFLOW_FIELDS = {
     "receipt_error",
     "is_automatic",
     "auto_sent_date",
+    "attempt_count",
 }
 
 # Fields of a request that the rules of its document bound (purposes offered, amount due,

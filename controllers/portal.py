@@ -377,14 +377,14 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             raise ValidationError(
                 request.env._("Log in with the customer's account to save a card.")
             )
-        request_sudo._check_payable()
+        attempt = request_sudo._check_payable()
         self._check_offered_payment_params(kwargs, request_sudo)
         values = request_sudo._get_transaction_values()
         for key in ("amount", "csrf_token", "is_validation"):
             kwargs.pop(key, None)
         kwargs["landing_route"] = request_sudo.get_portal_url()
         # What `_compute_reference_prefix` would find again from `payment_request_id`.
-        kwargs["reference_prefix"] = request_sudo._get_transaction_reference_prefix()
+        kwargs["reference_prefix"] = request_sudo._get_transaction_reference_prefix(attempt)
         tx_sudo = self._create_transaction(
             amount=values["amount"],
             currency_id=values["currency_id"],

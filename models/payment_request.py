@@ -114,7 +114,11 @@ class PaymentRequest(models.Model):
         groups="account.group_account_invoice",
     )
     attempt_count = fields.Integer(
-        string="Attempts", compute="_compute_attempt_count", store=True, readonly=True
+        string="Attempts",
+        default=0,
+        readonly=True,
+        copy=False,
+        help="How many payment attempts the customer started on the request's page.",
     )
     paid_date = fields.Datetime(readonly=True, copy=False)
     is_read = fields.Boolean(
@@ -178,21 +182,6 @@ class PaymentRequest(models.Model):
                 or request.user_id.tz
                 or "UTC"
             )
-
-    @api.depends("transaction_ids")
-    def _compute_attempt_count(self):
-        counts = {
-            request.id: count
-            for request, count in self.env["payment.transaction"]
-            .sudo()
-            ._read_group(
-                [("payment_request_id", "in", self.ids)],
-                groupby=["payment_request_id"],
-                aggregates=["__count"],
-            )
-        }
-        for request in self:
-            request.attempt_count = counts.get(request.id, 0)
 
     def _compute_access_url(self):
         for request in self:

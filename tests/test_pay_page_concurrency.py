@@ -91,7 +91,8 @@ class TestTwoTabsAtOnce(BaseCase):
                 outcome["error"] = error
 
     def _wait_for_lock_wait(self):
-        """Wait until a transaction of the database waits for a lock (the second tab)."""
+        """Wait until a transaction of the database waits for a lock (the second tab), in the
+        statement that starts its attempt (`_lock_for_payment`)."""
         deadline = time.monotonic() + WAIT_SECONDS
         with self.registry.cursor() as cr:
             while time.monotonic() < deadline:
@@ -99,7 +100,7 @@ class TestTwoTabsAtOnce(BaseCase):
                     SQL(
                         "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
                         "AND wait_event_type = 'Lock' AND query ILIKE %s",
-                        "%payment_request%FOR UPDATE%",
+                        "%UPDATE payment_request%attempt_count%",
                     )
                 )
                 if cr.fetchone():

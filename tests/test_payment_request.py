@@ -226,21 +226,33 @@ class TestPaymentRequest(PaymentRequestCommon):
     def test_state_display(self):
         request = self._create_request()
         self.assertEqual(request.state_display, "Draft")
+        request.action_open()
         provider = self.env.ref("payment.payment_provider_demo")
         method = self.env.ref("payment.payment_method_unknown")
-        for index in range(2):
-            self.env["payment.transaction"].sudo().create(
-                {
-                    "provider_id": provider.id,
-                    "payment_method_id": method.id,
-                    "reference": f"{request.name}-{index}",
-                    "amount": request.amount,
-                    "currency_id": request.currency_id.id,
-                    "partner_id": request.partner_id.id,
-                    "payment_request_id": request.id,
-                }
+        references = []
+        for number in (1, 2):
+            # What the pay page's transaction route does: start the attempt, then create it.
+            attempt = request.sudo()._check_payable()
+            self.assertEqual(attempt, number)
+            tx = (
+                self.env["payment.transaction"]
+                .sudo()
+                .create(
+                    {
+                        "provider_id": provider.id,
+                        "payment_method_id": method.id,
+                        "reference": request.sudo()._get_transaction_reference_prefix(attempt),
+                        "amount": request.amount,
+                        "currency_id": request.currency_id.id,
+                        "partner_id": request.partner_id.id,
+                        "payment_request_id": request.id,
+                    }
+                )
             )
+            tx._set_error("Declined")
+            references.append(tx.reference)
         self.assertEqual(request.attempt_count, 2)
+        self.assertEqual(references, [request.name, f"{request.name}-1"])
         request.sudo().state = "paid"
         self.assertEqual(request.state_display, "Paid (2 attempts)")
 

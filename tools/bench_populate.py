@@ -459,6 +459,8 @@ def main():
             [("partner_id", "=", request.partner_id.id), ("state", "=", "draft")]
         )
         leftovers.unlink()
+        # The request counts its attempts as they start: recounted once its measured ones are gone.
+        request.attempt_count = len(request.transaction_ids)
         if not request.access_token:
             request._portal_ensure_token()
         cr.commit()
