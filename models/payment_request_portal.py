@@ -12,6 +12,7 @@ from odoo.exceptions import MissingError
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 from odoo.tools import consteq
+from odoo.tools import format_datetime
 from odoo.tools.misc import hmac
 
 from .. import const
@@ -246,7 +247,21 @@ class PaymentRequest(models.Model):
             "failed_transaction": last_transaction
             if status == "payable" and last_transaction.state in ("error", "cancel")
             else self.env["payment.transaction"],
+            # Only the date that the status shows.
+            "expiration_display": self._format_customer_datetime(self.expiration_date)
+            if status in ("approve", "payable", "expired")
+            else "",
+            "paid_display": self._format_customer_datetime(self.paid_date)
+            if status == "paid"
+            else "",
         }
+
+    def _format_customer_datetime(self, value):
+        """Return `value` as the page shows it: in the customer's time zone, in the language and
+        date and time formats of the page, as QWeb's datetime widget writes it, without the
+        query that the widget spends reading the language's record."""
+        self.ensure_one()
+        return format_datetime(self.env, value, tz=self.customer_tz, dt_format=False)
 
     # === PAYMENT OFFER === #
 
