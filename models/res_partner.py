@@ -22,7 +22,7 @@ class ResPartner(models.Model):
         groups=const.REQUEST_GROUPS,
     )
     payment_request_count = fields.Integer(
-        compute="_compute_payment_request_count",
+        compute="_compute_payment_request_figures",
         groups=const.REQUEST_GROUPS,
     )
 
@@ -36,14 +36,14 @@ class ResPartner(models.Model):
     )
     payment_request_wallet_balance = fields.Monetary(
         string="Prepaid Balance",
-        compute="_compute_payment_request_wallet_balance",
+        compute="_compute_payment_request_figures",
         currency_field="payment_request_wallet_currency_id",
         groups="account.group_account_invoice",
         help="Payments received from the customer and not yet applied to an invoice: wallet "
         "top-ups, deposits and other prepayments, offered when their next invoices are paid.",
     )
     payment_request_wallet_currency_id = fields.Many2one(
-        comodel_name="res.currency", compute="_compute_payment_request_wallet_balance"
+        comodel_name="res.currency", compute="_compute_payment_request_figures"
     )
 
     payment_request_no_auto = fields.Boolean(
@@ -57,65 +57,37 @@ class ResPartner(models.Model):
         # Set on the company, it holds for its contacts, as the payment terms do.
         return [*super()._commercial_fields(), "payment_request_no_auto"]
 
-    @api.depends_context("company")
-    def _compute_payment_request_wallet_balance(self):
-        """Credit of the customer in the current company, in its currency.
+    @api.depends_context("uid", "allowed_company_ids", "company")
+    def _compute_payment_request_figures(self):
+        """The two smart buttons of the customer form, in one query: how many requests the
+        partner and its contacts have, and the customer's prepaid balance.
 
-        Credits of other companies are in their own currencies and cannot be spent on this
-        company's invoices: they are not added up here.
+        The count takes the contacts at any depth, as sale counts orders, walked in SQL rather
+        than searched level by level; the requests are read through `_search`, so the record
+        rules apply. The balance is the credit of the commercial partner in the current company,
+        in its currency: credits of other companies are in their own currencies and cannot be
+        spent on this company's invoices. One query for both, without the ORM's domain of
+        `_read_group` built for one aggregate: the form reads them each time it opens (make
+        bench, issue 14: the customer form cost 1.17x the form without the addon's fields with
+        a query for each level of contacts, 1.13x with a query for each button).
         """
         company = self.env.company
-        self.payment_request_wallet_currency_id = company.currency_id
+        self.payment_request_count = 0
         self.payment_request_wallet_balance = 0.0
-        commercial_ids = tuple(set(self.commercial_partner_id.ids))
-        if not commercial_ids:
+        self.payment_request_wallet_currency_id = company.currency_id
+        ids = tuple(partner_id for partner_id in self.ids if partner_id)
+        if not ids:
             return
-        # One query, without the ORM's domain of `_read_group` built for one aggregate: the
-        # customer form reads it each time it opens (make bench, issue 14).
+        self.flush_model(["parent_id", "commercial_partner_id"])
+        Request = self.env["payment.request"]
+        Request.flush_model(["partner_id"])
         self.env["account.move.line"].flush_model(
             ["partner_id", "company_id", "account_id", "parent_state", "reconciled"]
             + ["amount_residual"]
         )
         self.env["account.account"].flush_model(["account_type"])
-        credits = self.env.execute_query(
-            SQL(
-                """
-                SELECT line.partner_id, -SUM(line.amount_residual)
-                  FROM account_move_line line
-                  JOIN account_account account ON account.id = line.account_id
-                 WHERE line.partner_id IN %(partners)s
-                   AND line.company_id = %(company)s
-                   AND account.account_type = 'asset_receivable'
-                   AND line.parent_state = 'posted'
-                   AND line.reconciled IS NOT TRUE
-                   AND line.amount_residual < 0
-                 GROUP BY line.partner_id
-                """,
-                partners=commercial_ids,
-                company=company.id,
-            )
-        )
-        balance = dict(credits)
-        for partner in self:
-            partner.payment_request_wallet_balance = balance.get(
-                partner.commercial_partner_id.id, 0.0
-            )
-
-    @api.depends_context("uid", "allowed_company_ids")
-    def _compute_payment_request_count(self):
-        """Count the requests of each partner and of its contacts at any depth, as sale does
-        for orders, in one query: the contacts are walked in SQL rather than searched level by
-        level, and the requests are read through `_search`, so the record rules apply (make
-        bench: the customer form 1.17x without the addon's fields with three queries here)."""
-        self.payment_request_count = 0
-        ids = tuple(partner_id for partner_id in self.ids if partner_id)
-        if not ids:
-            return
-        self.flush_model(["parent_id"])
-        Request = self.env["payment.request"]
-        Request.flush_model(["partner_id"])
         requests = Request._search([])
-        counts = self.env.execute_query(
+        rows = self.env.execute_query(
             SQL(
                 """
                 WITH RECURSIVE tree(root_id, id) AS (
@@ -125,17 +97,32 @@ class ResPartner(models.Model):
                       FROM res_partner contact
                       JOIN tree ON contact.parent_id = tree.id
                 )
-                SELECT tree.root_id, COUNT(*)
-                  FROM tree
-                  JOIN (%(requests)s) request ON request.partner_id = tree.id
-                 GROUP BY tree.root_id
+                SELECT partner.id,
+                       (SELECT COUNT(*)
+                          FROM tree
+                          JOIN (%(requests)s) request ON request.partner_id = tree.id
+                         WHERE tree.root_id = partner.id),
+                       (SELECT -SUM(line.amount_residual)
+                          FROM account_move_line line
+                          JOIN account_account account ON account.id = line.account_id
+                         WHERE line.partner_id = partner.commercial_partner_id
+                           AND line.company_id = %(company)s
+                           AND account.account_type = 'asset_receivable'
+                           AND line.parent_state = 'posted'
+                           AND line.reconciled IS NOT TRUE
+                           AND line.amount_residual < 0)
+                  FROM res_partner partner
+                 WHERE partner.id IN %(ids)s
                 """,
                 ids=ids,
                 requests=requests.select(SQL.identifier(requests.table, "partner_id")),
+                company=company.id,
             )
         )
-        for partner_id, count in counts:
-            self.browse(partner_id).payment_request_count = count
+        for partner_id, count, balance in rows:
+            partner = self.browse(partner_id)
+            partner.payment_request_count = count
+            partner.payment_request_wallet_balance = balance or 0.0
 
     def action_view_payment_requests(self):
         """Open the payment requests of the partner and of its contacts."""
