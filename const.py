@@ -89,8 +89,12 @@ REQUEST_PARTIAL_INDEXES = {
 # Partial indexes of payment_request replaced by those above, dropped at update.
 REQUEST_DROPPED_INDEXES = ("to_consolidate_id", "consolidated_id")
 # The list grouped by these fields: the groups' counts and totals are read from an index by
-# company (the multi-company rule) holding the field and the amount, not from the table.
-REQUEST_GROUP_BY_INDEXES = ("partner_id", "user_id")
+# company (the multi-company rule) holding the field and the amount, not from the table (make
+# bench, 100,000 requests, grouped by month: 1.15-1.19x the Sales > Orders list with a scan of
+# the table, about half the time with the index).
+REQUEST_GROUP_BY_INDEXES = ("partner_id", "user_id", "create_date")
+# Of those, the many2one fields whose groups `_read_group` puts in order after grouping them.
+REQUEST_GROUP_BY_RELATIONS = ("partner_id", "user_id")
 
 # How long a pending payment (3-D Secure, a redirect) holds the expiry of its request. Some stay
 # pending for days (bank transfers): past this, the request expires, and a payment confirmed

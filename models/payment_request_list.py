@@ -58,7 +58,7 @@ class PaymentRequest(models.Model):
         query twice as long)."""
         groupby = tuple(groupby)
         fname = groupby[0] if len(groupby) == 1 else None
-        if fname not in const.REQUEST_GROUP_BY_INDEXES or having or order != fname:
+        if fname not in const.REQUEST_GROUP_BY_RELATIONS or having or order != fname:
             return super()._read_group(domain, groupby, aggregates, having, offset, limit, order)
         self.browse().check_access("read")
         query = self._search(domain)
