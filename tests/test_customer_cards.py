@@ -12,6 +12,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import MockEmail
+from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.sms.tests.common import MockSMS
 
 from .common import CustomerCardsCommon
@@ -183,6 +184,42 @@ class TestCustomerCards(CustomerCardsCommon):
         self._create_order(active, autopay=True)
         self.assertEqual(active.with_user(self.card_user).autopay_order_count, 1)
         self.assertEqual(inactive.with_user(self.card_user).autopay_order_count, 0)
+
+    def test_cards_tab_read_with_the_smart_buttons(self):
+        """The query of the smart buttons says which partners have cards: a customer without
+        any costs no search of cards; one with cards lists the active and inactive ones, not
+        those deleted, in one more query."""
+        active = self._create_demo_token()
+        inactive = self._create_demo_token()
+        inactive.active = False
+        deleted = self._create_demo_token()
+        deleted.write({"active": False, "card_deleted": True})
+        partners = (self.customer | self.customer_2).with_user(self.card_user)
+        figures = ["payment_request_card_ids", "payment_request_count"]
+        partners.mapped("payment_request_card_ids")  # the rights and rules, read once
+        partners.invalidate_recordset(figures)
+        with self.assertQueryCount(2):
+            cards = partners.mapped("payment_request_card_ids")
+        self.assertEqual(cards, active | inactive)
+        self.assertFalse(partners[1].payment_request_card_ids)
+        partners.invalidate_recordset(figures)
+        with self.assertQueryCount(1):
+            self.assertFalse(partners[1].payment_request_card_ids)
+            self.assertEqual(partners[1].payment_request_count, 0)
+
+    def test_cards_tab_for_a_user_of_the_cards_group_only(self):
+        """The cards come with the request count and the balance, which such a user may not
+        read: reading the cards does not need the right to read requests."""
+        user = mail_new_test_user(
+            self.env,
+            login="pr_cards_only",
+            groups="base.group_user,payment_request.group_customer_cards",
+            company_id=self.company.id,
+            company_ids=[(6, 0, self.company.ids)],
+        )
+        token = self._create_demo_token()
+        self.assertFalse(self.env["payment.request"].with_user(user).has_access("read"))
+        self.assertEqual(self.customer.with_user(user).payment_request_card_ids, token)
 
 
 @tagged("post_install", "-at_install")
