@@ -493,7 +493,7 @@ def parse_args(argv):
     parser.add_argument("--rounds", type=int, default=50, help="kept HTTP calls of each (50)")
     parser.add_argument("--warmup", type=int, default=5, help="HTTP calls of each first (5)")
     parser.add_argument("--list-rounds", type=int, default=9, help="runs of each list case (9)")
-    parser.add_argument("--form-rounds", type=int, default=15, help="runs of each form (15)")
+    parser.add_argument("--form-rounds", type=int, default=41, help="runs of each form (41)")
     parser.add_argument(
         "--db", default=BENCH_DB, help=f"database, named *bench* (default {BENCH_DB})"
     )
