@@ -52,6 +52,9 @@ WORKFLOW_FIELDS = {
     "is_automatic",
     "auto_sent_date",
     "attempt_count",
+    "amount_paid",
+    "early_discount_amount",
+    "early_discount_date",
 }
 
 # Fields of a request that the rules of its document bound (purposes offered, amount due,
@@ -237,6 +240,12 @@ PURPOSES_BY_MODEL = {
     "account.move": ("invoice",),
 }
 SOURCE_MODELS = tuple(PURPOSES_BY_MODEL)
+# Purposes whose requests may let the customer pay part of them (a quotation is approved and
+# paid whole, a top-up is the amount the customer was asked).
+PARTIAL_PURPOSES = ("free", "invoice", "invoices", "deposit", "order")
+# The largest amount a customer may type on the pay page: more than any payment, less than what
+# a float holds to the cent.
+MAX_CUSTOMER_AMOUNT = 10**12
 # Purposes whose requests settle invoices (a quotation's once it is approved); the requests of
 # the other purposes never hold any (`_check_document_rules`), and the pay page reads none.
 INVOICE_PURPOSES = ("invoice", "invoices", "quote")

@@ -11,6 +11,7 @@ from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.http import request
 from odoo.tools import consteq
+from odoo.tools import formatLang
 
 from odoo.addons.payment.controllers import portal as payment_portal
 
@@ -166,7 +167,7 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             request.env._("This payment method is not available: choose another one.")
         )
 
-    def _check_offered_payment_params(self, kwargs, request_sudo):
+    def _check_offered_payment_params(self, kwargs, request_sudo, amount=None):
         """Check what the payment form sent against the options that the request's page offered.
 
         The page signed its options (`payment.request._sign_payment_offer`) into the transaction
@@ -179,6 +180,7 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
 
         :param dict kwargs: the whitelisted parameters of the transaction route
         :param payment.request request_sudo: the request being paid, locked by `_check_payable`
+        :param float amount: the amount paid, that the page signed with its options
         :raise ValidationError: for a value of the wrong type, an offer that the page did not
             make or that changed since, or an option that it does not hold or that is no longer
             available
@@ -186,7 +188,10 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
         flow = self._check_payment_param_types(kwargs)
         user = request.env.user
         options = request_sudo._check_payment_offer(
-            request.httprequest.args.get("offer"), request.httprequest.args.get("signature"), user
+            request.httprequest.args.get("offer"),
+            request.httprequest.args.get("signature"),
+            user,
+            amount,
         )
         if options is None:
             raise ValidationError(
@@ -228,12 +233,15 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
         website=True,
         sitemap=False,
     )
-    def payment_request_page(self, request_id, access_token=None, **kwargs):
-        """Show the request to the customer, with the payment form while it can be paid."""
+    def payment_request_page(self, request_id, access_token=None, amount=None, **kwargs):
+        """Show the request to the customer, with the payment form while it can be paid.
+
+        :param str amount: the part the customer chose to pay, when the request allows it
+        """
         request_sudo = self._get_payment_request_sudo(request_id, access_token)
         if self._is_customer_view():
             request_sudo._register_customer_view()
-        return self._render_payment_request_page(request_sudo)
+        return self._render_payment_request_page(request_sudo, chosen_amount=amount)
 
     def _is_customer_view(self):
         """Return whether the page is opened by the customer: not by staff checking the link,
@@ -245,8 +253,12 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             return False
         return not request.env.user._is_internal()
 
-    def _render_payment_request_page(self, request_sudo, error_message=None):
-        """Render the customer's page of the request, with an error from a refused action."""
+    def _render_payment_request_page(self, request_sudo, error_message=None, chosen_amount=None):
+        """Render the customer's page of the request, with an error from a refused action.
+
+        :param str chosen_amount: the part the customer chose to pay; refused with a message
+            (and all that remains offered) when the request does not allow it
+        """
         # The customer, the company and the requester shown by the page, read in one query
         # rather than one each.
         request_sudo._get_portal_partners().mapped("lang")
@@ -254,18 +266,36 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             # A visitor following the link reads it in the customer's language.
             request.update_context(lang=request_sudo.partner_id.lang)
             request_sudo = request_sudo.with_context(lang=request_sudo.partner_id.lang)
+        if request_sudo.early_discount_date and request_sudo._get_customer_status() == "payable":
+            # What the invoices ask is read at every load: a lapsed discount is never offered.
+            request_sudo._check_early_discount()
         values = request_sudo._get_portal_page_values()
         values["error_message"] = error_message
         if values["payable"]:
-            values.update(self._get_payment_request_form_values(request_sudo))
+            amount = request_sudo.amount_remaining
+            if chosen_amount is not None and request_sudo.allow_partial_payment:
+                try:
+                    amount = request_sudo._get_payment_amount(chosen_amount)
+                except ValidationError as error:
+                    values["amount_error"] = error.args[0]
+            values["amount_to_pay"] = amount
+            values["amount_to_pay_text"] = formatLang(
+                request_sudo.env,
+                amount,
+                digits=request_sudo.currency_id.decimal_places,
+                # Odoo writes the language's decimal point only with its grouping.
+                grouping=True,
+            )
+            values.update(self._get_payment_request_form_values(request_sudo, amount))
         return request.render("payment_request.payment_request_page", values)
 
-    def _get_payment_request_options(self, request_sudo, report=None):
+    def _get_payment_request_options(self, request_sudo, report=None, amount=None):
         """Return the providers, payment methods and saved cards offered to pay the request.
 
         Saved cards are offered only to the customer themselves, logged in.
 
         :param dict report: the availability report to fill, if any
+        :param float amount: the amount paid now; by default all that remains
         :return: the providers, payment methods and tokens, in sudo mode
         :rtype: tuple
         """
@@ -276,7 +306,7 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             ._get_compatible_providers(
                 request_sudo.company_id.id,
                 partner_sudo.id,
-                request_sudo.amount,
+                request_sudo.amount_remaining if amount is None else amount,
                 currency_id=request_sudo.currency_id.id,
                 report=report,
             )
@@ -300,19 +330,20 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
         )
         return providers_sudo, payment_methods_sudo, tokens_sudo
 
-    def _get_payment_request_form_values(self, request_sudo):
-        """Return the rendering values of Odoo's payment form for the request."""
+    def _get_payment_request_form_values(self, request_sudo, amount):
+        """Return the rendering values of Odoo's payment form for paying `amount` of the
+        request."""
         partner_sudo = request_sudo.partner_id
         availability_report = {}
         providers_sudo, payment_methods_sudo, tokens_sudo = self._get_payment_request_options(
-            request_sudo, report=availability_report
+            request_sudo, report=availability_report, amount=amount
         )
         show_tokenize = self._compute_show_tokenize_input_mapping(providers_sudo)
         if not self._is_partner_logged_in(partner_sudo):
             show_tokenize = dict.fromkeys(show_tokenize, False)
         return {
             "reference_prefix": request_sudo.name,
-            "amount": request_sudo.amount,
+            "amount": amount,
             "currency": request_sudo.currency_id,
             "partner_id": partner_sudo.id,
             "providers_sudo": providers_sudo,
@@ -321,22 +352,23 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             "availability_report": availability_report,
             "show_tokenize_input_mapping": show_tokenize,
             "transaction_route": self._get_payment_request_transaction_route(
-                request_sudo, providers_sudo, payment_methods_sudo, tokens_sudo
+                request_sudo, providers_sudo, payment_methods_sudo, tokens_sudo, amount
             ),
             "landing_route": request_sudo.get_portal_url(),
             "access_token": request_sudo.access_token,
         }
 
     def _get_payment_request_transaction_route(
-        self, request_sudo, providers_sudo, payment_methods_sudo, tokens_sudo
+        self, request_sudo, providers_sudo, payment_methods_sudo, tokens_sudo, amount
     ):
-        """Return the route that the payment form posts to, with the options offered, signed.
+        """Return the route that the payment form posts to, with the options offered for paying
+        `amount`, signed.
 
         Odoo's payment form posts its own fixed parameters to the route it is given: the offer
         and its signature travel in the route's query string.
         """
         offer = request_sudo._get_payment_offer(providers_sudo, payment_methods_sudo, tokens_sudo)
-        signature = request_sudo._sign_payment_offer(offer, request.env.user)
+        signature = request_sudo._sign_payment_offer(offer, request.env.user, amount)
         query = urlencode({"offer": offer, "signature": signature}, safe=",")
         return f"/payment_request/{request_sudo.id}/transaction?{query}"
 
@@ -349,12 +381,15 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
     def payment_request_transaction(self, request_id, access_token=None, **kwargs):
         """Create a payment attempt of the request and return its processing values.
 
-        The amount, currency and customer sent by the browser are ignored: they come from the
-        request, which must be payable right now. The provider and payment method, or saved card,
-        must be among those that the page offered, signed in the route's query string (`offer`,
-        `signature`). Paying with a saved card and saving a card are reserved to the customer,
-        logged in: a forwarded link pays with a new card only. This is stricter than Odoo's
-        /payment/pay, which only checks that the card is the customer's.
+        The currency and customer sent by the browser are ignored: they come from the request,
+        which must be payable right now. So is the amount, all that remains, unless the request
+        lets the customer pay part of it: the amount they chose is then checked (at least the
+        minimum, at most what remains) and must be the one that the page signed. The provider
+        and payment method, or saved card, must be among those that the page offered, signed in
+        the route's query string (`offer`, `signature`). Paying with a saved card and saving a
+        card are reserved to the customer, logged in: a forwarded link pays with a new card only.
+        This is stricter than Odoo's /payment/pay, which only checks that the card is the
+        customer's.
 
         :raise ValidationError: for a wrong token, a request that cannot be paid (paid, closed, or
             with another attempt under way: a second tab paying at the same moment is refused
@@ -378,8 +413,9 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
                 request.env._("Log in with the customer's account to save a card.")
             )
         attempt = request_sudo._check_payable()
-        self._check_offered_payment_params(kwargs, request_sudo)
-        values = request_sudo._get_transaction_values()
+        amount = request_sudo._get_payment_amount(kwargs.get("amount"))
+        self._check_offered_payment_params(kwargs, request_sudo, amount)
+        values = request_sudo._get_transaction_values(amount)
         for key in ("amount", "csrf_token", "is_validation"):
             kwargs.pop(key, None)
         kwargs["landing_route"] = request_sudo.get_portal_url()

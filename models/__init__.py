@@ -2,6 +2,7 @@
 
 from . import account_move
 from . import account_move_autopay
+from . import account_move_due
 from . import account_payment
 from . import ir_sequence
 from . import mail_message
@@ -16,14 +17,19 @@ from . import payment_request_expiry
 from . import payment_request_list
 from . import payment_request_overdue
 from . import payment_request_document
+from . import payment_request_due
 from . import payment_request_duplicate
 from . import payment_request_portal
 from . import payment_request_quote
 from . import payment_request_receipt
 from . import payment_request_reminder
 from . import payment_request_seen
+
+# after the concerns whose actions it extends (amend, cancel, expire)
+from . import payment_request_partial
 from . import payment_token
 from . import payment_transaction
+from . import payment_transaction_discount
 from . import res_company
 from . import res_config_settings
 from . import res_partner

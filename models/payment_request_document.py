@@ -217,7 +217,7 @@ class PaymentRequest(models.Model):
         documents._message_log_batch(bodies=bodies)
 
     @api.model
-    def _send_for_documents(self, documents, purpose, channel, amount=None):
+    def _send_for_documents(self, documents, purpose, channel, amount=None, **overrides):
         """Create a request of `purpose` for each document and send its link to the document's
         customer, at the address and number they have; skip the documents that cannot be asked.
 
@@ -227,6 +227,8 @@ class PaymentRequest(models.Model):
         :param str purpose: the purpose of the requests, offered by the documents
         :param str channel: 'email', 'sms' or 'both'
         :param float amount: what each request asks for a free amount or a wallet top-up
+        :param overrides: other values of every request (`allow_partial_payment`,
+            `minimum_amount`: a minimum above what a document asks is that amount)
         :return: (the requests sent, [(document, reason)] of the documents skipped)
         :rtype: tuple
         """
@@ -248,9 +250,13 @@ class PaymentRequest(models.Model):
                 skipped.append((document, str(error)))
                 continue
             jobs.append((document, values, email, number))
-        requests = self.create(
-            [self._prepare_values_from_document(purpose, values) for _doc, values, *_ in jobs]
-        )
+        vals_list = []
+        for _doc, values, *_ in jobs:
+            vals = self._prepare_values_from_document(purpose, values, **overrides)
+            if "minimum_amount" in vals:
+                vals["minimum_amount"] = min(vals["minimum_amount"], vals["amount"])
+            vals_list.append(vals)
+        requests = self.create(vals_list)
         if requests:
             recipients, numbers = {}, {}
             for request, (_doc, values, email, number) in zip(requests, jobs, strict=True):

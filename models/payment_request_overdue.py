@@ -65,7 +65,8 @@ class PaymentRequest(models.Model):
 
     @api.model
     def _get_overdue_invoice_domain(self, company):
-        """Return the domain of the invoices of `company` to ask to be paid.
+        """Return the domain of the invoices of `company` to ask to be paid: those with an
+        installment overdue for the company's number of days and not paid.
 
         Invoices blocked for payment, in a dispute of their own, are excluded with their
         customer (see `_get_overdue_jobs`); invoices that auto-pay is charging are left to it.
@@ -81,7 +82,16 @@ class PaymentRequest(models.Model):
             ("move_type", "=", "out_invoice"),
             ("state", "=", "posted"),
             ("payment_state", "in", ("not_paid", "partial")),
-            ("invoice_date_due", "<=", due_limit),
+            # By their installments: `invoice_date_due` is the last one's date.
+            (
+                "line_ids",
+                "any",
+                [
+                    ("display_type", "=", "payment_term"),
+                    ("date_maturity", "<=", due_limit),
+                    ("reconciled", "=", False),
+                ],
+            ),
             ("amount_residual", ">", 0),
             ("commercial_partner_id.payment_request_no_auto", "=", False),
             ("payment_request_autopay_state", "not in", (*const.AUTOPAY_IN_FLIGHT, "pending")),
@@ -167,7 +177,7 @@ class PaymentRequest(models.Model):
         for partner, currency, invoices in groups:
             if partner in disputed or partner in throttled:
                 continue
-            due = currency.round(sum(invoices.mapped("amount_residual")))
+            due = invoices._get_payment_request_asked()[1]
             reused = reusable.get((frozenset(invoices.ids), currency, due), self.browse())
             to_ask = invoices - covered
             if reused or to_ask:
@@ -222,7 +232,8 @@ class PaymentRequest(models.Model):
             "currency_id": currency.id,
             "purpose": "invoices",
             "invoice_ids": [Command.set(invoices.ids)],
-            "amount": currency.round(sum(invoices.mapped("amount_residual"))),
+            # Only the overdue installments, as Odoo's invoice portal asks them.
+            "amount": invoices._get_payment_request_asked()[1],
             "description": self.env._(
                 "Payment of overdue invoices %(invoices)s",
                 invoices=", ".join(invoices.sorted("name").mapped("name")),

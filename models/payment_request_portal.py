@@ -58,8 +58,10 @@ class PaymentRequest(models.Model):
         (`attempt_count`) in one statement, that also says whether another attempt of the
         request may take the money.
 
-        An attempt pending or authorized (the money is on its way), or done (not post-processed
-        yet), refuses any other. An attempt left in draft refuses another for
+        An attempt pending or authorized (the money is on its way), or done and not
+        post-processed yet (not counted in `amount_paid`), refuses any other: what remains to pay
+        is known for sure when the next attempt starts, so partial payments never add up to more
+        than the request's amount. An attempt left in draft refuses another for
         `const.PAYMENT_ATTEMPT_WINDOW` after it started: a second tab, or a second click, paying
         at the same moment is refused before its provider is called (a saved card is charged by
         the transaction route itself), while a customer whose card was declined can try again
@@ -77,7 +79,9 @@ class PaymentRequest(models.Model):
         :rtype: tuple
         """
         self.ensure_one()
-        self.env["payment.transaction"].flush_model(["payment_request_id", "state", "create_date"])
+        self.env["payment.transaction"].flush_model(
+            ["payment_request_id", "state", "create_date", "is_post_processed"]
+        )
         self.flush_recordset(["attempt_count"])
         self.env.cr.execute(
             SQL(
@@ -88,7 +92,8 @@ class PaymentRequest(models.Model):
                 RETURNING EXISTS (
                           SELECT FROM payment_transaction tx
                            WHERE tx.payment_request_id = request.id
-                             AND tx.state IN %(states)s
+                             AND (tx.state IN %(states)s
+                                  OR (tx.state = 'done' AND tx.is_post_processed IS NOT TRUE))
                           ),
                           EXISTS (
                           SELECT FROM payment_transaction tx
@@ -98,7 +103,7 @@ class PaymentRequest(models.Model):
                           ),
                           request.attempt_count
                 """,
-                states=("pending", "authorized", "done"),
+                states=("pending", "authorized"),
                 # The transaction's clock, that `create_date` is written with.
                 started_after=self.env.cr.now() - const.PAYMENT_ATTEMPT_WINDOW,
                 id=self.id,
@@ -133,6 +138,12 @@ class PaymentRequest(models.Model):
                 self.env._("Approve the quotation first: its invoice is paid afterwards.")
             )
         self._check_invoices_still_due()
+        if self._is_early_discount_lapsed():
+            raise ValidationError(
+                self.env._(
+                    "The early-payment discount ended: reload the page to pay the amount now due."
+                )
+            )
         if ongoing:
             raise ValidationError(
                 self.env._(
@@ -312,19 +323,20 @@ class PaymentRequest(models.Model):
                 pairs.add(tuple(ids))
         return pairs, token_ids
 
-    def _sign_payment_offer(self, offer, user):
+    def _sign_payment_offer(self, offer, user, amount=None):
         """Return the signature of the payment options that the request's page offers to `user`.
 
         The HMAC (keyed with the database secret) covers the offer, the request and its link,
         whoever the page was shown to (saved cards and unpublished providers are offered to some
         users only), what the options were chosen for (customer and their country, company,
-        amount, currency) and the last change of the offered providers and payment methods: a
-        provider or method changed since (disabled, restricted to some countries or currencies,
-        another maximum amount, methods removed), the request's amount or customer changed,
-        and the offer no longer matches its signature.
+        the amount paid now, currency) and the last change of the offered providers and payment
+        methods: a provider or method changed since (disabled, restricted to some countries or
+        currencies, another maximum amount, methods removed), the request's amount or customer
+        changed, and the offer no longer matches its signature.
 
         :param str offer: the options, as `_get_payment_offer` gives them
         :param res.users user: the user the page is shown to
+        :param float amount: the amount the page offers to pay; by default all that remains
         :return: the signature, or None for an offer whose providers or methods do not exist
         :rtype: str
         """
@@ -350,20 +362,21 @@ class PaymentRequest(models.Model):
                 partner.country_id.id,
                 self.company_id.id,
                 self.currency_id.id,
-                self.amount,
+                self.amount_remaining if amount is None else self.currency_id.round(amount),
                 changed,
                 offer,
             )
         )
         return hmac(self.env(su=True), const.PAYMENT_OFFER_SCOPE, message)
 
-    def _check_payment_offer(self, offer, signature, user):
+    def _check_payment_offer(self, offer, signature, user, amount=None):
         """Return the options of `offer` if `signature` is the one that the request's page gave
         it for `user` and nothing they depend on changed since; None otherwise.
 
         :param str offer: the options sent back by the browser
         :param str signature: their signature, sent back by the browser
         :param res.users user: the user paying
+        :param float amount: the amount paid; by default all that remains
         :return: the (provider id, payment method id) pairs and the token ids, or None
         :rtype: tuple(set, set)
         """
@@ -371,7 +384,7 @@ class PaymentRequest(models.Model):
         options = self._parse_payment_offer(offer)
         if options is None or not isinstance(signature, str) or not signature.isascii():
             return None  # consteq() raises on non-ASCII input
-        expected = self._sign_payment_offer(offer, user)
+        expected = self._sign_payment_offer(offer, user, amount)
         if not expected or not consteq(signature, expected):
             return None
         return options
@@ -425,15 +438,17 @@ class PaymentRequest(models.Model):
         attempt = attempt or self.attempt_count + 1
         return f"{self.name}-{attempt - 1}" if attempt > 1 else self.name
 
-    def _get_transaction_values(self):
+    def _get_transaction_values(self, amount=None):
         """Return the values of a payment attempt, all taken from the request.
 
+        :param float amount: what the customer pays now, checked by `_get_payment_amount`; by
+            default all that remains
         :return: the create values of the transaction and the documents it settles
         :rtype: dict
         """
         self.ensure_one()
         values = {
-            "amount": self.amount,
+            "amount": self.amount_remaining if amount is None else amount,
             "currency_id": self.currency_id.id,
             "partner_id": self.partner_id.id,
             "custom_create_values": {"payment_request_id": self.id},

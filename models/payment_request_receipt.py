@@ -92,7 +92,9 @@ class PaymentRequest(models.Model):
         """
         retry_since = fields.Datetime.now() - timedelta(days=const.RECEIPT_RETRY_DAYS)
         domain = [
+            "|",
             ("state", "=", "paid"),
+            ("amount_paid", ">", 0),
             "|",
             ("receipt_state", "=", "to_send"),
             "&",
@@ -130,7 +132,8 @@ class PaymentRequest(models.Model):
 
     def action_send_receipt(self):
         """Make and email the receipt of paid requests now (again, after an error)."""
-        self._check_state(("paid",), self.env._("Only paid requests have a receipt."))
+        if self.filtered(lambda request: request.state != "paid" and not request.amount_paid):
+            self._check_state(("paid",), self.env._("Only paid requests have a receipt."))
         self.check_access("write")
         sent = self.env["payment.request"]
         for request in self:

@@ -41,6 +41,11 @@ class PaymentTransaction(models.Model):
         copy=False,
         help="Set on a payment confirmed after its payment request was already paid.",
     )
+    payment_request_counted = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="Whether the payment is counted in what its payment request has been paid.",
+    )
     payment_card_request_id = fields.Many2one(
         comodel_name="payment.card.request",
         index="btree_not_null",
@@ -107,7 +112,7 @@ class PaymentTransaction(models.Model):
         request._lock_for_update()
         request.invalidate_recordset()
         request = request.sudo()
-        if request.paid_transaction_id == self or self.payment_request_duplicate_state:
+        if self.payment_request_counted or self.payment_request_duplicate_state:
             return  # already handled: post-processing ran twice
         if request.state == "paid":
             # Requests paid before paid_transaction_id existed: a duplicate needs another
@@ -122,6 +127,10 @@ class PaymentTransaction(models.Model):
                 self._payment_request_record_duplicate()
             return
         late_from = request.state if request.state in ("expired", "cancelled") else False
+        self.sudo().payment_request_counted = True
+        if not request._register_payment(self):
+            self._payment_request_mark_partly_paid(late_from)
+            return
         vals = {
             "state": "paid",
             "paid_date": self.last_state_change,
@@ -145,6 +154,30 @@ class PaymentTransaction(models.Model):
             self._payment_request_notify_late(late_from)
             request._withdraw_replacements()
         if vals["receipt_state"] == "to_send":
+            self.env.ref("payment_request.ir_cron_send_payment_request_receipts")._trigger()
+
+    def _payment_request_mark_partly_paid(self, late_from):
+        """Record this confirmed payment of part of its request: the request stays as it is,
+        with what remains to pay, and the customer gets the receipt of this payment.
+
+        :param str late_from: the state the request was in when it was no longer payable,
+            'expired' or 'cancelled'; False while it is open
+        """
+        self.ensure_one()
+        request = self.payment_request_id.sudo()
+        request.write(
+            {
+                "is_read": False,
+                "receipt_state": "to_send" if request.partner_id.email else "none",
+                "receipt_error": False,
+            }
+        )
+        request._notify_partly_paid(self)
+        # A discount holds only for the whole amount paid at once.
+        request._check_early_discount()
+        if late_from:
+            self._payment_request_notify_late(late_from)
+        if request.receipt_state == "to_send":
             self.env.ref("payment_request.ir_cron_send_payment_request_receipts")._trigger()
 
     def _payment_request_notify_late(self, late_from):

@@ -377,7 +377,8 @@ class ResPartner(models.Model):
             due = currency.round(sum(chosen.mapped("amount_residual")))
             values.update(
                 invoice_ids=chosen,
-                amount=due,
+                # What the invoices' payment terms make due now; up to their whole residual.
+                amount=chosen._get_payment_request_asked()[1],
                 max_amount=due,
                 description=self.env._(
                     "Payment of invoices %(invoices)s", invoices=", ".join(chosen.mapped("name"))

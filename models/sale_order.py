@@ -83,7 +83,7 @@ class SaleOrder(models.Model):
 
     # === COMPUTE METHODS === #
 
-    @api.depends("payment_request_ids.state", "payment_request_ids.amount")
+    @api.depends("payment_request_ids.amount_paid")
     def _compute_payment_request_amounts(self):
         # Grouped in SQL: an order may have hundreds of requests (a deposit asked again and again).
         groups = (
@@ -91,15 +91,15 @@ class SaleOrder(models.Model):
             .sudo()
             ._read_group(
                 [("sale_order_id", "in", self._origin.ids)],
-                groupby=["sale_order_id", "state"],
-                aggregates=["__count", "amount:sum"],
+                groupby=["sale_order_id"],
+                aggregates=["__count", "amount_paid:sum"],
             )
         )
         counts, received = defaultdict(int), defaultdict(float)
-        for order, state, count, amount in groups:
+        # What was paid, partly paid requests included.
+        for order, count, amount in groups:
             counts[order.id] += count
-            if state == "paid":
-                received[order.id] += amount
+            received[order.id] += amount
         for order in self:
             order.payment_request_count = counts[order._origin.id]
             order.payment_request_amount_received = received[order._origin.id]

@@ -320,6 +320,90 @@ class TestOverdueRequests(PaymentRequestCommon, MockEmail, MockSMS):
         self.assertEqual(jobs, 6)
         self.assertEqual(many, few, "no query per customer")
 
+    def _term_invoice(self, partner, term, amount, days_ago):
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "invoice_date": self.today - timedelta(days=days_ago),
+                "invoice_payment_term_id": term.id,
+                "invoice_user_id": self.salesman.id,
+                "invoice_line_ids": [
+                    (0, 0, {"name": "Storage", "price_unit": amount, "tax_ids": [(5, 0, 0)]})
+                ],
+            }
+        )
+        invoice.action_post()
+        return invoice
+
+    def test_first_installment_late_is_asked_alone(self):
+        term = self.env.ref("account.account_payment_term_advance_60days")
+        invoice = self._term_invoice(self.alice, term, 1000.0, days_ago=40)
+        # The last installment is due in 20 days: the invoice's due date is not past.
+        self.assertGreater(invoice.invoice_date_due, self.today)
+        self._run()
+        request = self._requests(self.alice)
+        self.assertEqual(len(request), 1)
+        self.assertEqual(request.invoice_ids, invoice)
+        self.assertEqual(request.amount, 300.0)
+        [(_invoice, amount, label)] = request._get_invoice_dues()
+        self.assertEqual(amount, 300.0)
+        self.assertIn(f"{invoice.name}-1", label)
+
+    def test_invoice_with_nothing_overdue_is_not_asked(self):
+        term = self.env.ref("account.account_payment_term_advance_60days")
+        self._term_invoice(self.alice, term, 1000.0, days_ago=2)  # 300 late by 2 days only
+        self._term_invoice(self.bob, term, 1000.0, days_ago=0)
+        self._run()
+        self.assertFalse(self._requests(self.alice) | self._requests(self.bob))
+
+    def test_paid_installment_is_not_asked_again(self):
+        term = self.env.ref("account.account_payment_term_advance_60days")
+        invoice = self._term_invoice(self.alice, term, 1000.0, days_ago=70)
+        payment = (
+            self.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"amount": 300.0, "payment_difference_handling": "open"})
+        )
+        payment._create_payments()
+        self._run()
+        request = self._requests(self.alice)
+        self.assertEqual(request.amount, 700.0, "the second installment, 10 days late")
+
+    def test_finding_installments_costs_the_same_for_many(self):
+        term = self.env.ref("account.account_payment_term_advance_60days")
+
+        def jobs_queries(customer_count):
+            customers = self.env["res.partner"].create(
+                [
+                    {"name": f"Debtor {i}", "email": f"debtor{i}@example.com"}
+                    for i in range(customer_count)
+                ]
+            )
+            for customer in customers:
+                self._term_invoice(customer, term, 100.0, days_ago=40)
+                self._invoice(customer, 5.0, days_late=5)
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            jobs = self.env["payment.request"]._get_overdue_jobs(self.company)
+            self.assertTrue(all(job[2][0][1] for job in jobs))
+            values = [
+                self.env["payment.request"]._prepare_overdue_request_values(
+                    self.company, recipient, currency, invoices
+                )
+                for _partner, recipient, currency_jobs in jobs
+                for currency, invoices, _request in currency_jobs
+            ]
+            queries = self.cr.sql_log_count - before
+            return values, queries
+
+        values, few = jobs_queries(1)
+        self.assertEqual([vals["amount"] for vals in values], [35.0])
+        values, many = jobs_queries(5)
+        self.assertEqual(len(values), 6)
+        self.assertEqual(many, few, "no query per customer")
+
     def test_one_request_per_currency(self):
         euro = self.env.ref("base.EUR")
         euro.active = True

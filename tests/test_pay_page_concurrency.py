@@ -50,12 +50,13 @@ class TestTwoTabsAtOnce(BaseCase):
             request.unlink()
             env["res.partner"].browse(self.partner_id).unlink()
 
-    def _start_attempt(self, env):
+    def _start_attempt(self, env, amount=None):
         """Do what the transaction route does for one tab before the provider is called:
-        check that the request can be paid (its row locked), then create the attempt."""
+        check that the request can be paid (its row locked) and the amount chosen, then create
+        the attempt."""
         request = env["payment.request"].browse(self.request_id)
         request._check_payable()
-        values = request._get_transaction_values()
+        values = request._get_transaction_values(request._get_payment_amount(amount))
         provider = env.ref("payment.payment_provider_demo")
         Transaction = env["payment.transaction"]
         return Transaction.create(
@@ -73,7 +74,7 @@ class TestTwoTabsAtOnce(BaseCase):
             }
         )
 
-    def _second_tab(self, outcome):
+    def _second_tab(self, outcome, amount=None):
         """The second tab, in a worker of its own: its attempt, retried by Odoo as a request's
         transaction is after a serialization failure."""
         with self.registry.cursor() as cr:
@@ -81,7 +82,7 @@ class TestTwoTabsAtOnce(BaseCase):
 
             def attempt():
                 outcome["tries"] += 1
-                return self._start_attempt(env).id
+                return self._start_attempt(env, amount).id
 
             try:
                 # Odoo logs the failed query before it retries it.
@@ -109,23 +110,24 @@ class TestTwoTabsAtOnce(BaseCase):
                 time.sleep(0.05)
         self.fail("the second tab did not wait for the lock of the first one")
 
-    def _two_tabs(self, first_tab_outcome=None):
+    def _two_tabs(self, first_tab_outcome=None, amounts=(None, None)):
         """Run two tabs at once: the first locks the request and creates its attempt; the
         second starts while the first holds the lock, and waits for it.
 
         :param first_tab_outcome: what becomes of the first attempt before its transaction
             commits, if anything (a card declined at once)
+        :param tuple amounts: the amounts that the two tabs chose to pay (partial payments)
         :return: the outcome of the second tab: ``result`` (its attempt's id) or ``error``, and
             ``tries`` (how many times Odoo ran it)
         """
         outcome = {"tries": 0}
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            first = self._start_attempt(env)
+            first = self._start_attempt(env, amounts[0])
             if first_tab_outcome:
                 first_tab_outcome(first)
             env.flush_all()
-            second_tab = threading.Thread(target=self._second_tab, args=(outcome,))
+            second_tab = threading.Thread(target=self._second_tab, args=(outcome, amounts[1]))
             second_tab.start()
             try:
                 self._wait_for_lock_wait()
@@ -162,3 +164,26 @@ class TestTwoTabsAtOnce(BaseCase):
         self.assertNotIn("error", outcome)
         self.assertEqual(outcome["tries"], 2)
         self.assertEqual(self._attempt_states(), ["error", "draft"])
+
+    def test_two_tabs_paying_parts_never_take_more_than_the_amount(self):
+        """Two tabs each paying 60 of a request of 80 at once: the first one's payment is
+        confirmed (not counted yet) before the second one starts; the second one is refused,
+        and the payments confirmed never add up to more than the request's amount."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["payment.request"].browse(self.request_id).sudo().write(
+                {"allow_partial_payment": True, "minimum_amount": 20.0}
+            )
+        outcome = self._two_tabs(lambda tx: tx._set_done(), amounts=(60.0, 60.0))
+        self.assertNotIn("result", outcome, "both tabs started a payment")
+        self.assertIn("already in progress or done", str(outcome["error"]))
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            request = env["payment.request"].browse(self.request_id)
+            request.transaction_ids._post_process()
+            self.assertEqual((request.amount_paid, request.amount_remaining), (60.0, 20.0))
+            with self.assertRaisesRegex(ValidationError, "more than what remains"):
+                self._start_attempt(env, 60.0)
+            done = request.transaction_ids.filtered(lambda tx: tx.state == "done")
+            self.assertLessEqual(sum(done.mapped("amount")), request.amount)
+            cr.rollback()

@@ -49,7 +49,7 @@ REQUEST_COLUMNS = (
     "amount, description, purpose, state, expiration_date, paid_date, is_read, consolidated, "
     "consolidated_by_id, consolidated_date, receipt_state, cancel_reason, channel, "
     "access_token, is_paid_twice, paid_late, create_uid, write_uid, create_date, write_date, "
-    "reminder_step"
+    "reminder_step, amount_paid, amount_remaining, is_partly_paid"
 )
 INSERT_REQUESTS = f"INSERT INTO payment_request ({REQUEST_COLUMNS}) VALUES %s RETURNING id"
 INSERT_TRANSACTIONS = (
@@ -207,6 +207,7 @@ def request_rows(env, first, count, companies, requesters, customers, orders, in
         paid = state == "paid"
         consolidated = paid and rng.random() < 0.5
         user = requesters[number % len(requesters)].id
+        amount = round(10 + rng.random() * 2000, 2)
         rows.append(
             (
                 f"PRB{number + 1:07d}",
@@ -216,7 +217,7 @@ def request_rows(env, first, count, companies, requesters, customers, orders, in
                 order.id if order else None,
                 user,
                 0,
-                round(10 + rng.random() * 2000, 2),
+                amount,
                 f"Benchmark request {number + 1}",
                 purpose,
                 state,
@@ -237,6 +238,9 @@ def request_rows(env, first, count, companies, requesters, customers, orders, in
                 created,
                 created,
                 rng.choice(REMINDER_STEPS) if state in ("open", "paid", "expired") else "none",
+                amount if paid else 0.0,
+                0.0 if paid else amount,
+                False,
             )
         )
         links.append(invoice.id if invoice else None)

@@ -80,6 +80,14 @@ class PaymentRequestWizard(models.TransientModel):
     external_reference = fields.Char(
         compute="_compute_proposed_values", store=True, readonly=False, precompute=True
     )
+    allow_partial_payment = fields.Boolean(
+        string="Allow Partial Payment",
+        help="Let the customer choose how much to pay at once, at least the minimum amount, "
+        "until nothing remains.",
+    )
+    minimum_amount = fields.Monetary(
+        help="The least the customer may pay at once, unless they pay all that remains.",
+    )
     channel = fields.Selection(
         selection=const.CHANNELS,
         required=True,
@@ -309,12 +317,23 @@ class PaymentRequestWizard(models.TransientModel):
             amount=self.amount,
             description=self.description,
             external_reference=self.external_reference,
+            **self._get_partial_payment_values(),
         )
         return request._get_form_action()
 
+    def _get_partial_payment_values(self):
+        """Return whether the requests let the customer pay part of them, and the least."""
+        if not self.allow_partial_payment or self.purpose not in const.PARTIAL_PURPOSES:
+            return {}
+        return {"allow_partial_payment": True, "minimum_amount": self.minimum_amount}
+
     def _action_send_bulk(self):
         requests, skipped = self.env["payment.request"]._send_for_documents(
-            self._get_records(), self.purpose, self.channel, amount=self.amount
+            self._get_records(),
+            self.purpose,
+            self.channel,
+            amount=self.amount,
+            **self._get_partial_payment_values(),
         )
         return self._bulk_report(requests, skipped)
 

@@ -156,3 +156,32 @@ registry.category("web_tour.tours").add("payment_request_quote_decline", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("payment_request_pay_part", {
+    steps: () => [
+        {
+            content: "The customer may pay part of the request",
+            trigger: "input.o_payment_request_amount_input",
+            run: "edit 70.50",
+        },
+        {
+            content: "Update the amount to pay",
+            trigger: "button.o_payment_request_amount_update",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "The payment form pays the chosen amount",
+            trigger: ".o_payment_request_amount_to_pay:contains(70.50)",
+        },
+        ...payWithDemo("done"),
+        {
+            content: "Back on the request, the payment is counted and the rest remains",
+            trigger: ".o_payment_request_partly_paid:contains(70.50)",
+        },
+        {
+            content: "What remains is offered",
+            trigger: ".o_payment_request_amount:contains(49.50)",
+        },
+    ],
+});
