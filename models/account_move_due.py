@@ -107,9 +107,10 @@ class AccountMove(models.Model):
                 date=format_date(self.env, due["due_date"]),
             )
         if due["state"] == "epd":
+            percentage = f"{due['discount_percentage']:g}"
             return self.env._(
                 "%(percentage)s%% discount if paid by %(date)s (full amount %(full)s)",
-                percentage=f"{due['discount_percentage']:g}",
+                percentage=percentage,
                 date=format_date(self.env, due["discount_date"]),
                 full=format_amount(self.env, due["residual"], self.currency_id),
             )

@@ -115,7 +115,7 @@ class PaymentRequest(models.Model):
     def action_cancel(self):
         partly_paid = self.filtered("is_partly_paid")
         result = super().action_cancel()
-        partly_paid._notify_partly_paid_closed(self.env._("cancelled"))
+        partly_paid._notify_partly_paid_closed("cancelled")
         return result
 
     def action_amend(self, amount, **kwargs):
@@ -133,28 +133,36 @@ class PaymentRequest(models.Model):
     def _expire(self):
         partly_paid = self.filtered("is_partly_paid")
         result = super()._expire()
-        partly_paid._notify_partly_paid_closed(self.env._("expired"))
+        partly_paid._notify_partly_paid_closed("expired")
         return result
 
     # === BUSINESS METHODS === #
 
-    def _notify_partly_paid_closed(self, how):
+    def _notify_partly_paid_closed(self, state):
         """Tell the requesters that partly paid requests closed: what was paid stays booked.
 
-        :param str how: what happened to the requests, 'cancelled' or 'expired', translated
+        :param str state: what happened to the requests, 'cancelled' or 'expired'
         """
         for request in self:
             currency = request.currency_id
-            request._notify_requester(
-                self.env._(
-                    "The request %(how)s partly paid: %(paid)s of %(amount)s was paid and stays "
+            amounts = {
+                "paid": format_amount(self.env, request.amount_paid, currency),
+                "amount": format_amount(self.env, request.amount, currency),
+                "remaining": format_amount(self.env, request.amount_remaining, currency),
+            }
+            if state == "expired":
+                body = self.env._(
+                    "The request expired partly paid: %(paid)s of %(amount)s was paid and stays "
                     "booked; %(remaining)s was not paid.",
-                    how=how,
-                    paid=format_amount(self.env, request.amount_paid, currency),
-                    amount=format_amount(self.env, request.amount, currency),
-                    remaining=format_amount(self.env, request.amount_remaining, currency),
+                    **amounts,
                 )
-            )
+            else:
+                body = self.env._(
+                    "The request was cancelled partly paid: %(paid)s of %(amount)s was paid and "
+                    "stays booked; %(remaining)s was not paid.",
+                    **amounts,
+                )
+            request._notify_requester(body)
 
     def _get_payment_amount(self, value=None):
         """Return what the customer pays now: all that remains, or, when the request lets them

@@ -15,7 +15,9 @@
    against the same forms without the fields the addon's views add; the bulk send of 50 and
    500 requests by email and SMS (rolled back, after a warm-up send of 5); the expiry cron
    over every request made open and overdue in a scratch copy of the database
-   (``<db>_scratch``, dropped afterwards).
+   (``<db>_scratch``, dropped afterwards); the overdue invoices cron over
+   ``--overdue-customers`` new customers (600 by default), each with an invoice whose first
+   installment is 40 days late and a plain invoice 10 days late, in another scratch copy.
 3. One Odoo HTTP server (one process, no cron) on a free port: logged out, the pay page GET
    against Odoo's ``/payment/pay`` for the same amount, currency, partner and company, then the
    JSON transaction route of the pay page against Odoo's ``/payment/transaction`` for the
@@ -29,7 +31,8 @@ reason when Odoo 18 or PostgreSQL is absent, the database cannot be made or a pa
 answer as expected. Logs are in ``.test-results/``.
 
 Usage: ``bench.py [--requests N] [--rounds N] [--warmup N] [--list-rounds N] [--db NAME]
-[--form-rounds N] [--fresh | --no-update] [--skip cron,bulk,lists,forms,http]``.
+[--form-rounds N] [--overdue-customers N] [--fresh | --no-update]
+[--skip cron,overdue,bulk,lists,forms,http]``.
 """
 
 import argparse
@@ -242,8 +245,9 @@ def backend(odoo_dir, pg, database, mode, *args):
     return run_child(odoo_dir, pg, "bench_backend.py", database, RESULT_MARK, mode, *args)
 
 
-def run_cron(odoo_dir, pg, database):
-    """Expire every request of a scratch copy of ``database``; drop the copy afterwards."""
+def run_cron(odoo_dir, pg, database, mode="cron", *args):
+    """Run the cron of ``mode`` (the expiry of every request, or the overdue invoices of new
+    customers) in a scratch copy of ``database``; drop the copy afterwards."""
     scratch = f"{database}_scratch"
     dropdb = [pg_bin("dropdb") or "dropdb", "--if-exists", "--force", scratch]
     pg.run(dropdb, capture_output=True)
@@ -253,7 +257,7 @@ def run_cron(odoo_dir, pg, database):
     if made.returncode:
         raise BenchError(f"could not copy {database} to {scratch}: {made.stderr.strip()}")
     try:
-        return backend(odoo_dir, pg, scratch, "cron")
+        return backend(odoo_dir, pg, scratch, mode, *args)
     finally:
         pg.run(dropdb, capture_output=True)
 
@@ -497,6 +501,13 @@ def parse_args(argv):
     parser.add_argument(
         "--db", default=BENCH_DB, help=f"database, named *bench* (default {BENCH_DB})"
     )
+    parser.add_argument(
+        "--overdue-customers",
+        type=int,
+        default=600,
+        help="customers whose overdue installments the overdue invoices cron asks (two "
+        "invoices each, made in a scratch copy)",
+    )
     parser.add_argument("--fresh", action="store_true", help="drop and rebuild the database")
     parser.add_argument(
         "--no-update",
@@ -507,12 +518,23 @@ def parse_args(argv):
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated parts not to measure: http,lists,forms,bulk,cron",
+        help="comma-separated parts not to measure: http,lists,forms,bulk,cron,overdue",
     )
     args = parser.parse_args(argv)
-    if min(args.rounds, args.warmup, args.requests, args.list_rounds, args.form_rounds) < 1:
+    if (
+        min(
+            args.rounds,
+            args.warmup,
+            args.requests,
+            args.list_rounds,
+            args.form_rounds,
+            args.overdue_customers,
+        )
+        < 1
+    ):
         parser.error(
-            "--rounds, --warmup, --list-rounds, --form-rounds and --requests must be at least 1"
+            "--rounds, --warmup, --list-rounds, --form-rounds, --overdue-customers and --requests "
+            "must be at least 1"
         )
     if args.requests < max(BULK_SIZES):
         parser.error(f"--requests must be at least {max(BULK_SIZES)}")
@@ -585,6 +607,17 @@ def main(argv):
             say("Expiry cron over every request, made overdue, in a scratch copy")
             cron = raw["cron"] = run_cron(odoo_dir, pg, args.db)
             sections.append(("Expiry cron (scratch copy)", bench_report.cron_rows(cron)))
+        if "overdue" not in args.skip:
+            say(
+                f"Overdue invoices cron over {args.overdue_customers} customers with installments "
+                "late, in a scratch copy"
+            )
+            overdue = raw["overdue"] = run_cron(
+                odoo_dir, pg, args.db, "overdue", args.overdue_customers
+            )
+            sections.append(
+                ("Overdue invoices cron (scratch copy)", bench_report.overdue_rows(overdue))
+            )
     except BenchError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1

@@ -19,6 +19,9 @@ Usage: ``bench_backend.py CONFIG DATABASE MARK MODE [ARGS...]``; prints ``MARK {
   requests; against the same ``web_read`` without the fields that the addon's inheriting
   form views add (found in ``ir.ui.view`` through ``ir.model.data``, module payment_request).
   Round-robin, ``ROUNDS`` runs each, the caches of the records emptied before each run.
+- ``overdue CUSTOMERS``: in a scratch copy, CUSTOMERS new customers each with an invoice whose
+  first installment is 40 days late and a plain invoice 10 days late, then the overdue invoices
+  cron called until nothing remains, one commit per batch (queries and seconds per batch)
 - ``cron``: in a scratch copy of the database, every request made open and overdue by one SQL
   UPDATE, then ``_cron_expire_requests`` called until nothing remains, one commit per batch
   as the scheduler does; total seconds, batches, queries per batch.
@@ -28,11 +31,14 @@ import json
 import statistics
 import sys
 import time
+from datetime import date
+from datetime import timedelta
 
 from lxml import etree
 
 import odoo
 from odoo import SUPERUSER_ID
+from odoo import Command
 from odoo import api
 from odoo.tools import config
 from odoo.tools.safe_eval import safe_eval
@@ -322,6 +328,96 @@ def measure_cron(env):
     }
 
 
+def make_overdue_invoices(env, customers):
+    """Post two invoices for each of `customers` new customers: one on "30% Now, Balance 60
+    Days" dated 40 days ago (its first installment overdue, its due date 20 days ahead), one
+    plain invoice due 10 days ago. Return how many were posted."""
+    company = env.company
+    today = date.today()
+    term = env.ref("account.account_payment_term_advance_60days")
+    partners = env["res.partner"].create(
+        [
+            {"name": f"Overdue Customer {index}", "email": f"overdue{index}@example.com"}
+            for index in range(customers)
+        ]
+    )
+    line = {"name": "Storage", "price_unit": 100.0, "tax_ids": []}
+    values = []
+    for partner in partners:
+        values.append(
+            {
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "company_id": company.id,
+                "invoice_date": today - timedelta(days=40),
+                "invoice_payment_term_id": term.id,
+                "invoice_line_ids": [Command.create(line)],
+            }
+        )
+        values.append(
+            {
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "company_id": company.id,
+                "invoice_date": today - timedelta(days=10),
+                "invoice_date_due": today - timedelta(days=10),
+                "invoice_line_ids": [Command.create({**line, "price_unit": 40.0})],
+            }
+        )
+    invoices = env["account.move"].create(values)
+    invoices.action_post()
+    return len(invoices)
+
+
+def measure_overdue(env, customers):
+    """Run the overdue invoices cron, batch by batch, over the invoices of `customers` new
+    customers (make_overdue_invoices), in a scratch copy: every other customer is left out."""
+    cr = env.cr
+    cr.execute("UPDATE res_partner SET payment_request_no_auto = TRUE")
+    started = time.perf_counter()
+    invoices = make_overdue_invoices(env, customers)
+    build_seconds = time.perf_counter() - started
+    env.company.write(
+        {
+            "payment_request_overdue_auto": True,
+            "payment_request_overdue_days": 3,
+            "payment_request_overdue_interval": 7,
+        }
+    )
+    cr.commit()
+    Request = env["payment.request"]
+    before_count = Request.search_count([("is_automatic", "=", True)])
+    batches = []
+    started = time.perf_counter()
+    left = customers
+    while True:
+        env.invalidate_all()
+        before = cr.sql_log_count
+        batch_started = time.perf_counter()
+        remaining = Request._cron_send_overdue_requests()
+        cr.commit()
+        batches.append(
+            (cr.sql_log_count - before, time.perf_counter() - batch_started, left - remaining)
+        )
+        left = remaining
+        if not remaining or len(batches) > customers:
+            break
+    total = time.perf_counter() - started
+    made = Request.search([("is_automatic", "=", True)], order="id desc", limit=customers)
+    return {
+        "customers": customers,
+        "invoices": invoices,
+        "build_seconds": build_seconds,
+        "requests": Request.search_count([("is_automatic", "=", True)]) - before_count,
+        "asked": sorted(set(made.mapped("amount"))),
+        "seconds": total,
+        "batches": len(batches),
+        "queries_per_batch": [queries for queries, _seconds, _done in batches],
+        "seconds_per_batch": [seconds for _queries, seconds, _done in batches],
+        "customers_per_batch": [done for _queries, _seconds, done in batches],
+    }
+
+
 def main():
     conf, db, mark, mode, *args = sys.argv[1:]
     config.parse_config(["-c", conf, "-d", db, "--log-level=warn"], setup_logging=True)
@@ -330,6 +426,9 @@ def main():
         if mode == "cron":
             env = api.Environment(cr, SUPERUSER_ID, {})
             result = measure_cron(env)
+        elif mode == "overdue":
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            result = measure_overdue(env, int(args[0]))
         else:
             admin = api.Environment(cr, SUPERUSER_ID, {}).ref("base.user_admin")
             company = admin.company_id

@@ -68,6 +68,10 @@ class Target:
         return " ".join(parts)
 
 
+# Queries per request created and sent, by the bulk send and by the overdue invoices cron.
+MAX_QUERIES_PER_REQUEST_SENT = 15
+
+
 def failures(row):
     """Return the reasons why ``row`` misses its target (an empty list when it meets it)."""
     target = row.get("target")
@@ -246,6 +250,30 @@ def cron_rows(cron):
     ]
 
 
+def overdue_rows(overdue):
+    """One row: the overdue invoices cron over the customers made for it, batch by batch."""
+    per_batch = overdue["queries_per_batch"]
+    per_customer = [
+        queries / done
+        for queries, done in zip(per_batch, overdue["customers_per_batch"], strict=True)
+        if done
+    ]
+    asked = ", ".join(f"{amount:g}" for amount in overdue["asked"])
+    return [
+        {
+            "what": f"overdue invoices cron, {overdue['customers']} customers (total)",
+            "ms": overdue["seconds"] * 1000,
+            # Each customer is one request created and sent: bounded as a bulk send is.
+            "queries": round(max(per_customer, default=0), 1),
+            "target": Target(max_queries=MAX_QUERIES_PER_REQUEST_SENT),
+            "note": f"{overdue['invoices']} invoices (made in {overdue['build_seconds']:.0f} s), "
+            f"{overdue['requests']} requests asking {asked}; {overdue['batches']} batches, "
+            f"committed; queries/batch {min(per_batch)}-{max(per_batch)} "
+            f"(median {median(per_batch):g}); {median(overdue['seconds_per_batch']):.2f} s/batch",
+        }
+    ]
+
+
 def list_rows(lists):
     anchor_label, anchor_ms, anchor_queries, anchor_rows = lists["cases"][0]
     rows = [
@@ -280,7 +308,7 @@ def bulk_rows(bulk):
                 "what": f"bulk send {run['size']} (email + SMS, queued)",
                 "ms": run["seconds"] * 1000 / run["size"],
                 "queries": run["queries"] / run["size"],
-                "target": Target(max_queries=15),
+                "target": Target(max_queries=MAX_QUERIES_PER_REQUEST_SENT),
                 "note": f"ms and queries per request; {run['queries']} queries, "
                 f"{run['seconds']:.1f} s, {run['created']} created; "
                 f"fit {fixed:.0f} + {per_request:.2f}/request",

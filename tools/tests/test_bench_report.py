@@ -164,6 +164,29 @@ def test_cron_row_is_over_beyond_a_minute():
     assert "queries/batch 33-48" in row["note"]
 
 
+def test_overdue_row_counts_queries_per_customer_of_each_batch():
+    overdue = {
+        "customers": 600,
+        "invoices": 1200,
+        "build_seconds": 80.0,
+        "requests": 600,
+        "asked": [70.0],
+        "seconds": 30.0,
+        "batches": 4,
+        "queries_per_batch": [2600, 2610, 2590, 3],
+        "seconds_per_batch": [9.0, 9.5, 9.1, 0.01],
+        "customers_per_batch": [200, 200, 200, 0],
+    }
+    (row,) = bench_report.overdue_rows(overdue)
+    assert row["queries"] == 13.1
+    assert bench_report.failures(row) == []
+    assert "queries/batch 3-2610" in row["note"]
+    assert "asking 70" in row["note"]
+    overdue["queries_per_batch"][1] = 3200
+    (row,) = bench_report.overdue_rows(overdue)
+    assert bench_report.failures(row) == ["queries 16 > 15"]
+
+
 def form(model, ms, ms_without, **values):
     return {
         "model": model,
