@@ -498,9 +498,9 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
         sitemap=False,
     )
     def payment_request_receipt(self, request_id, access_token=None, **kwargs):
-        """Download the PDF receipt of a paid request."""
+        """Download the PDF receipt of a paid request, or of a part paid."""
         request_sudo = self._get_payment_request_sudo(request_id, access_token)
-        if request_sudo.state != "paid":
+        if request_sudo.state != "paid" and not request_sudo.amount_paid:
             raise NotFound()
         return self._show_report(
             model=request_sudo,

@@ -123,10 +123,11 @@ class AccountMove(models.Model):
         whole residual; the residual stays the most a request may ask."""
         values = super()._get_payment_request_values(purpose, **kwargs)
         due = self._get_payment_request_due_now()[self.id]
-        label = self._get_payment_request_due_label(due)
         values["amount"] = self.currency_id.round(due["amount"])
-        if label:
-            values["description"] = self.env._(
+        # The customer reads it: in their language, as the page that shows it.
+        invoice = self.with_context(lang=self.partner_id.lang or self.env.lang)
+        if label := invoice._get_payment_request_due_label(due):
+            values["description"] = invoice.env._(
                 "Payment of invoice %(invoice)s: %(what)s", invoice=self.name, what=label
             )
         return values

@@ -236,9 +236,25 @@ class PaymentRequest(models.Model):
         :rtype: bool
         """
         self.ensure_one()
-        paid = self.currency_id.round(self.amount_paid + transaction.amount)
+        currency = self.currency_id
+        paid = currency.round(self.amount_paid + transaction.amount)
         self.sudo().write({"amount_paid": paid})
-        return self.currency_id.compare_amounts(paid, self.amount) >= 0
+        excess = currency.round(paid - self.amount)
+        if currency.compare_amounts(excess, 0) > 0:
+            # An attempt left in draft past the two-tab window and confirmed after another one
+            # paid: real money all the same, to give back or keep as credit.
+            message = self.env._(
+                "Paid %(excess)s more than asked: the payment %(reference)s of %(amount)s was "
+                "confirmed when %(remaining)s remained. Refund the difference or keep it as the "
+                "customer's credit.",
+                excess=format_amount(self.env, excess, currency),
+                reference=transaction.reference,
+                amount=format_amount(self.env, transaction.amount, currency),
+                remaining=format_amount(self.env, transaction.amount - excess, currency),
+            )
+            self._notify_requester(message)
+            self._schedule_payment_check(message, self.user_id)
+        return currency.compare_amounts(paid, self.amount) >= 0
 
     def _notify_partly_paid(self, transaction):
         """Tell the requester that the customer paid part of the request."""

@@ -139,6 +139,16 @@ class TestInstallments(InvoiceDueCommon):
         self.assertEqual(invoice.amount_residual, 560.0)
         self.assertTrue(self._term_lines(invoice)[0].reconciled)
 
+    def test_description_is_in_the_customers_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(
+            ["payment_request"], ["fr_FR"], overwrite=True
+        )
+        self.customer.lang = "fr_FR"
+        invoice = self._term_invoice(self.term_30_70)
+        values = invoice.with_context(lang="en_US")._get_payment_request_values("invoice")
+        self.assertIn(f"Paiement de la facture {invoice.name} : échéance", values["description"])
+
     def test_page_names_the_installment(self):
         invoice = self._term_invoice(self.term_30_70)
         request = self._request_for(invoice)

@@ -78,6 +78,11 @@ class TestPartialPayment(PartialPaymentCommon):
         self.assertEqual(self.partial.state_display, "Partly paid")
         self.assertIn("Partly paid by", self.partial.message_ids[0].body)
         self.assertEqual(self.partial.receipt_state, "to_send")
+        receipt = self.url_open(
+            f"/payment_request/{self.partial.id}/receipt?access_token={self.partial.access_token}"
+        )
+        self.assertEqual(receipt.status_code, 200)
+        self.assertIn("Remaining", receipt.text)
         # What remains is below the minimum: it is paid whole.
         page = self._page(self.partial).text
         self.assertIn('value="49.50"', page)
@@ -155,6 +160,22 @@ class TestPartialPayment(PartialPaymentCommon):
         self.assertEqual(self.partial.amount_remaining, 60.0)
         answer = self._pay(self.partial, route=self._route_for("60"), amount=60.0)
         self.assertNotIn("error", answer)
+
+    def test_a_late_attempt_paying_more_than_remains_is_flagged(self):
+        self._pay(self.partial, route=self._route_for("100"), amount=100.0)
+        stale = self._tx(self.partial)
+        self._age(stale, const.PAYMENT_ATTEMPT_WINDOW)
+        self._pay(self.partial, route=self._route_for("60"), amount=60.0)
+        self._confirm(self._tx(self.partial))
+        self.assertEqual(self.partial.amount_remaining, 60.0)
+        self._confirm(stale)  # the abandoned form's payment went through after all
+        self.assertEqual(self.partial.state, "paid")
+        self.assertEqual(self.partial.amount_paid, 160.0)
+        notes = self.partial.message_ids.filtered(lambda m: "more than asked" in (m.body or ""))
+        self.assertEqual(len(notes), 1)
+        self.assertIn("40.00", notes.body)
+        self.assertIn(stale.reference, notes.body)
+        self.assertIn("more than asked", self.partial.activity_ids.note)
 
     def test_cancel_of_a_partly_paid_request_keeps_what_was_paid(self):
         self._pay(self.partial, route=self._route_for("80"), amount=80.0)
