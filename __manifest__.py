@@ -3,7 +3,7 @@
 {
     "name": "Payment Requests",
     "summary": "Ask customers to pay remotely: a tracked request with a secure payment link",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Accounting/Payment",
     "website": "https://github.com/payment-request/payment_request",
     "author": "payment_request authors",
@@ -13,6 +13,7 @@
     "depends": [
         "account_payment",
         "sale",
+        "sale_crm",
         "sms",
         "portal",
         "payment_stripe",
@@ -38,6 +39,7 @@
         "views/sale_order_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
+        "views/crm_lead_views.xml",
         "views/res_config_settings_views.xml",
         "report/payment_request_report_views.xml",
         "views/payment_request_menus.xml",

@@ -55,6 +55,7 @@ WORKFLOW_FIELDS = {
     "amount_paid",
     "early_discount_amount",
     "early_discount_date",
+    "deposit_order_id",
 }
 
 # Fields of a request that the rules of its document bound (purposes offered, amount due,
@@ -67,6 +68,7 @@ DOCUMENT_FIELDS = {
     "purpose",
     "sale_order_id",
     "invoice_ids",
+    "opportunity_id",
 }
 
 EXPIRY_BATCH_SIZE = 1000
@@ -238,6 +240,7 @@ PURPOSES_BY_MODEL = {
     "res.partner": ("free", "wallet", "invoices"),
     "sale.order": ("deposit", "order", "quote"),
     "account.move": ("invoice",),
+    "crm.lead": ("deposit", "free"),
 }
 SOURCE_MODELS = tuple(PURPOSES_BY_MODEL)
 # Purposes whose requests may let the customer pay part of them (a quotation is approved and
@@ -251,7 +254,13 @@ MAX_CUSTOMER_AMOUNT = 10**12
 INVOICE_PURPOSES = ("invoice", "invoices", "quote")
 # What the Request Payment form takes from the document (its hook) or from the request it
 # sends again or amends.
-WIZARD_DOCUMENT_FIELDS = ("partner_id", "company_id", "currency_id", "sale_order_id")
+WIZARD_DOCUMENT_FIELDS = (
+    "partner_id",
+    "company_id",
+    "currency_id",
+    "sale_order_id",
+    "opportunity_id",
+)
 WIZARD_PROPOSED_FIELDS = ("amount", "description", "external_reference")
 
 # === PUBLIC PAGES === #

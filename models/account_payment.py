@@ -2,11 +2,21 @@
 
 from odoo import Command
 from odoo import api
+from odoo import fields
 from odoo import models
 
 
 class AccountPayment(models.Model):
     _inherit = "account.payment"
+
+    payment_request_opportunity_id = fields.Many2one(
+        string="Opportunity",
+        comodel_name="crm.lead",
+        index="btree_not_null",
+        readonly=True,
+        ondelete="set null",
+        help="The opportunity whose deposit this payment is (or whose deposit it refunds).",
+    )
 
     # account_payment offers the customer's saved tokens, searched in sudo mode, and charges the
     # chosen one when the payment is posted: only for users who may use customers' cards.
@@ -39,3 +49,10 @@ class AccountPayment(models.Model):
             lambda payment: not payment.payment_transaction_id
         ).payment_token_id._payment_request_check_charge_right()
         return super().action_post()
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "state" in vals:
+            # Cancelled or reset to draft, a deposit no longer counts on its opportunity.
+            self.payment_request_opportunity_id._payment_request_refresh_deposits()
+        return result

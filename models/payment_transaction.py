@@ -245,13 +245,15 @@ class PaymentTransaction(models.Model):
         The duplicate was left as customer credit; its refund is an outbound payment on the same
         receivable account. Matched, neither shows as prepaid balance any more.
         """
+        self.filtered(
+            lambda tx: tx.source_transaction_id.payment_request_duplicate_state
+        )._payment_request_reconcile_refunds()
+
+    def _payment_request_reconcile_refunds(self):
+        """Reconcile these confirmed refunds with the payments they give back, while those are
+        still customer credit."""
         for refund in self.filtered(
-            lambda tx: (
-                tx.state == "done"
-                and tx.operation == "refund"
-                and tx.payment_id
-                and tx.source_transaction_id.payment_request_duplicate_state
-            )
+            lambda tx: tx.state == "done" and tx.operation == "refund" and tx.payment_id
         ):
             source_payment = refund.source_transaction_id.payment_id
             lines = (

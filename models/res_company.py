@@ -21,6 +21,10 @@ class ResCompany(models.Model):
         default=0.3,
         help="Share of the order total proposed as deposit when the order has no prepayment.",
     )
+    payment_request_lead_won_on_deposit = fields.Boolean(
+        string="Mark the opportunity won when its deposit is paid",
+        help="An opportunity whose deposit request is paid in full moves to its won stage.",
+    )
     payment_request_message = fields.Text(
         translate=True,
         help="Your own words, added to the payment request email and shown on the pay page.",

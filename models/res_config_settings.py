@@ -13,6 +13,9 @@ class ResConfigSettings(models.TransientModel):
     payment_request_deposit_percent = fields.Float(
         related="company_id.payment_request_deposit_percent", readonly=False
     )
+    payment_request_lead_won_on_deposit = fields.Boolean(
+        related="company_id.payment_request_lead_won_on_deposit", readonly=False
+    )
     payment_request_message = fields.Text(
         related="company_id.payment_request_message", readonly=False
     )

@@ -109,23 +109,26 @@ class SaleOrder(models.Model):
         # One query, whatever the number of requests of the orders: the expiry cron changes the
         # state of a thousand requests at a time, many of them on the same orders, and reading
         # every request of these orders cost it ~40 queries and most of its time per batch.
-        paid_deposits = (
-            self.env["payment.request"]
-            .sudo()
-            ._read_group(
-                [
-                    ("sale_order_id", "in", self._origin.ids),
-                    ("state", "=", "paid"),
-                    ("purpose", "=", "deposit"),
-                ],
-                groupby=["sale_order_id"],
-            )
-        )
-        received = {order.id for [order] in paid_deposits}
+        domain, groupby = self._get_payment_request_deposit_groups()
+        groups = self.env["payment.request"].sudo()._read_group(domain, groupby=groupby)
+        received = {order.id for group in groups for order in group}
         for order in self:
             order.payment_request_deposit_state = (
                 "received" if order._origin.id in received else False
             )
+
+    def _get_payment_request_deposit_groups(self):
+        """Return the domain and the groupby of one `_read_group` of payment requests whose
+        groups are the orders that received a deposit: their paid deposit requests.
+
+        :rtype: tuple
+        """
+        domain = [
+            ("sale_order_id", "in", self._origin.ids),
+            ("state", "=", "paid"),
+            ("purpose", "=", "deposit"),
+        ]
+        return domain, ["sale_order_id"]
 
     @api.onchange("payment_request_use_card", "partner_id", "partner_invoice_id")
     def _onchange_payment_request_use_card(self):

@@ -9,6 +9,7 @@ from . import test_delivery_flag
 from . import test_duplicate_payment
 from . import test_expire_cron
 from . import test_list_group_by
+from . import test_opportunity_deposit
 from . import test_overdue_requests
 from . import test_pay_page
 from . import test_pay_page_concurrency

@@ -4,6 +4,7 @@
 from odoo.tests import tagged
 
 from odoo.addons.mail.tests.common import MockEmail
+from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.sms.tests.common import MockSMS
 
 
@@ -104,3 +105,44 @@ class TestCustomerCardsTour(MockEmail, MockSMS):
             )
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertEqual(invoice.transaction_ids.token_id, token)
+
+
+@tagged("post_install", "-at_install")
+class TestOpportunityDepositTour(MockEmail, MockSMS):
+    def test_salesperson_requests_a_deposit_from_the_pipeline(self):
+        dealer = mail_new_test_user(
+            self.env,
+            login="tour_dealer",
+            name="Dave Dealer",
+            groups="sales_team.group_sale_salesman",
+        )
+        self.env.company.payment_request_deposit_percent = 0.1
+        customer = self.env["res.partner"].create(
+            {"name": "Tour Buyer", "email": "buyer@example.com"}
+        )
+        lead = self.env["crm.lead"].create(
+            {
+                "name": "Tour hatchback",
+                "type": "opportunity",
+                "partner_id": customer.id,
+                "user_id": dealer.id,
+                "expected_revenue": 12000.0,
+            }
+        )
+        with self.mock_mail_gateway(), self.mockSMSGateway():
+            self.start_tour("/odoo/crm", "payment_request_opportunity_deposit", login="tour_dealer")
+        request = self.env["payment.request"].search([("opportunity_id", "=", lead.id)])
+        self.assertRecordValues(
+            request,
+            [
+                {
+                    "state": "open",
+                    "purpose": "deposit",
+                    "amount": 1500.0,
+                    "partner_id": customer.id,
+                    "user_id": dealer.id,
+                }
+            ],
+        )
+        self.assertTrue(self._new_mails.filtered(lambda mail: mail.res_id == request.id))
+        self.assertTrue(lead.message_ids.filtered(lambda m: request.name in (m.body or "")))

@@ -185,6 +185,15 @@ class Postgres:
             return {}
         return dict(line.split("|", 1) for line in out.splitlines() if "|" in line)
 
+    def module_version(self, database, module):
+        """Return the version of `module` installed in a database, or None."""
+        code, out, _err = self.query(
+            f"SELECT latest_version FROM ir_module_module WHERE name = '{module}' "
+            "AND state = 'installed'",
+            database,
+        )
+        return out or None if code == 0 else None
+
 
 def current_user():
     return pwd.getpwuid(os.geteuid()).pw_name

@@ -11,6 +11,7 @@ stopped with ``kill $(cat .test-results/odoo-run.pid)``. ``$HTTP_PORT`` changes 
 (``tools/bootstrap.py``); Odoo comes from ``$ODOO_PATH``, ``import odoo`` or ``.odoo/``.
 """
 
+import ast
 import os
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from odoo_env import ADDON  # noqa: E402
 from odoo_env import RESULTS  # noqa: E402
+from odoo_env import ROOT  # noqa: E402
 from odoo_env import ensure_postgres  # noqa: E402
 from odoo_env import find_odoo  # noqa: E402
 from odoo_env import odoo_command  # noqa: E402
@@ -52,6 +54,13 @@ def main():
         args += ["-i", ",".join(missing)]
     else:
         say(f"Reusing the database {DB}")
+    manifest = ast.literal_eval((ROOT / "__manifest__.py").read_text())
+    installed = pg.module_version(DB, ADDON) if ADDON not in missing else None
+    if installed and installed != manifest["version"]:
+        # The checkout moved on since the database was made: its new fields, views and
+        # dependencies are loaded before the server starts.
+        say(f"Updating {ADDON} from {installed} to {manifest['version']} in {DB}")
+        args += ["-u", ADDON]
     say(f"Odoo from {odoo_dir} on http://localhost:{PORT} (login admin / admin); Ctrl+C stops")
     cmd = odoo_command(odoo_dir, config, DB, *args)
     say(" ".join(cmd))

@@ -54,6 +54,13 @@ class PaymentRequestWizard(models.TransientModel):
         store=True,
         precompute=True,
     )
+    opportunity_id = fields.Many2one(
+        string="Opportunity",
+        comodel_name="crm.lead",
+        compute="_compute_document_defaults",
+        store=True,
+        precompute=True,
+    )
     available_invoice_ids = fields.Many2many(
         comodel_name="account.move",
         relation="payment_request_wizard_available_move_rel",
@@ -120,15 +127,16 @@ class PaymentRequestWizard(models.TransientModel):
             values.update(
                 mode=self.env.context.get("payment_request_mode", "resend"),
                 request_id=request.id,
-                res_model=request.sale_order_id
-                and "sale.order"
-                or (request.invoice_ids and "account.move" or "res.partner"),
+                res_model=request._get_document()._name,
                 purpose=request.purpose,
             )
             return values
         if model not in const.SOURCE_MODELS:
             raise UserError(
-                self.env._("Payment requests are sent from a customer, an order or an invoice.")
+                self.env._(
+                    "Payment requests are sent from a customer, an opportunity, an order or an "
+                    "invoice."
+                )
             )
         if not ids:
             raise UserError(self.env._("Select at least one record to request a payment for."))
@@ -170,10 +178,12 @@ class PaymentRequestWizard(models.TransientModel):
                 except UserError:
                     continue
         is_customer = not records or records._name == "res.partner"
-        company = self.env.company if is_customer else records[:1].company_id
+        company = self.env.company if is_customer else (records[:1].company_id or self.env.company)
         defaults = {
             "company_id": company,
-            "currency_id": company.currency_id if is_customer else records[:1].currency_id,
+            "currency_id": company.currency_id
+            if is_customer or "currency_id" not in records._fields
+            else records[:1].currency_id,
         }
         if len(records) == 1:
             defaults["partner_id"] = records if is_customer else records.partner_id
@@ -251,19 +261,30 @@ class PaymentRequestWizard(models.TransientModel):
             wizard.description = source.get("description") or False
             wizard.external_reference = source.get("external_reference") or False
 
+    def _get_proposed_contact(self):
+        """Return the email and number proposed: the customer's, else the document's own (an
+        opportunity's, typed before its customer was created)."""
+        self.ensure_one()
+        partner = self.partner_id
+        email, phone = partner.email, partner.mobile or partner.phone
+        if not (email and phone) and not self.request_id:
+            proposed = self._get_proposed_values()
+            email = email or proposed.get("email") or False
+            phone = phone or proposed.get("phone") or False
+        return email, phone
+
     @api.depends("partner_id")
     def _compute_contact(self):
         for wizard in self:
-            wizard.email = wizard.partner_id.email
-            wizard.phone = wizard.partner_id.mobile or wizard.partner_id.phone
+            wizard.email, wizard.phone = wizard._get_proposed_contact()
 
     @api.depends("partner_id", "request_id")
     def _compute_channel(self):
         for wizard in self:
-            partner = wizard.partner_id
+            email, phone = wizard._get_proposed_contact()
             if wizard.request_id.channel:
                 wizard.channel = wizard.request_id.channel
-            elif partner and not partner.email and (partner.mobile or partner.phone):
+            elif wizard.partner_id and not email and phone:
                 wizard.channel = "sms"
             else:
                 wizard.channel = "email"

@@ -60,10 +60,10 @@ def asset_paths():
 
 
 def test_manifest_contract():
-    assert MANIFEST["version"] == "18.0.1.1.0"
+    assert MANIFEST["version"] == "18.0.1.2.0"
     assert MANIFEST["license"] == "LGPL-3"
     assert MANIFEST["installable"] is True
-    for module in ("account_payment", "sale", "sms", "portal", "payment_stripe"):
+    for module in ("account_payment", "sale", "sale_crm", "sms", "portal", "payment_stripe"):
         assert module in MANIFEST["depends"]
     # stripe for the SDK calls, phonenumbers to tell a mobile from a fixed line (reminders).
     assert set(MANIFEST["external_dependencies"]["python"]) == {"stripe", "phonenumbers"}
