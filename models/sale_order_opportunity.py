@@ -42,8 +42,13 @@ class SaleOrder(models.Model):
     @api.depends("transaction_ids", "payment_request_deposit_ids")
     def _compute_payment_request_amounts(self):
         result = super()._compute_payment_request_amounts()
-        deposits = self._get_payment_request_opportunity_deposits()
-        for order in self:
+        with_deposits = self.filtered(
+            lambda order: order.sudo()._origin.payment_request_deposit_ids
+        )
+        if not with_deposits:
+            return result
+        deposits = with_deposits._get_payment_request_opportunity_deposits()
+        for order in with_deposits:
             order.payment_request_count += len(order.sudo().payment_request_deposit_ids)
             order.payment_request_amount_received += sum(
                 deposits[order._origin.id].mapped("amount")
