@@ -76,9 +76,18 @@ class CrmLead(models.Model):
 
         :rtype: payment.transaction
         """
-        if not self.ids:
-            return self.env["payment.transaction"]
+        return self._get_payment_request_deposit_moves()[2]
+
+    def _get_payment_request_deposit_moves(self):
+        """Return the payments of the opportunities' requests counted by their request, all
+        their refunds, and the money of both that stands (see
+        `_get_payment_request_deposit_transactions`).
+
+        :rtype: tuple
+        """
         Transaction = self.env["payment.transaction"].sudo()
+        if not self.ids:
+            return Transaction, Transaction, Transaction
         paid = Transaction.search(
             [
                 ("payment_request_id.opportunity_id", "in", self.ids),
@@ -86,18 +95,16 @@ class CrmLead(models.Model):
             ]
         )
         refunds = Transaction.search(
-            [
-                ("source_transaction_id", "in", paid.ids),
-                ("operation", "=", "refund"),
-                ("state", "=", "done"),
-            ]
+            [("source_transaction_id", "in", paid.ids), ("operation", "=", "refund")]
         )
-        void = (paid | refunds).filtered(lambda tx: not tx._payment_request_is_booked())
-        return (
-            (paid | refunds)
+        done_refunds = refunds.filtered(lambda refund: refund.state == "done")
+        void = (paid | done_refunds).filtered(lambda tx: not tx._payment_request_is_booked())
+        kept = (
+            (paid | done_refunds)
             - void
-            - refunds.filtered(lambda refund: refund.source_transaction_id in void)
+            - done_refunds.filtered(lambda refund: refund.source_transaction_id in void)
         )
+        return paid, refunds, kept
 
     def _payment_request_allocate_deposits(self):
         """Carry the opportunities' deposits to their orders: each payment counts on one order,
@@ -106,22 +113,13 @@ class CrmLead(models.Model):
         order and reconciles it with the order's invoices when they are posted.
 
         Cancelled, reversed or reset payments leave their orders. An order invoiced before the
-        deposit arrived gets it on its posted invoices at once.
+        deposit arrived gets it on its posted invoices at once. Run in sudo mode: it follows
+        a payment or a change of the opportunity's orders, whoever made it.
         """
         leads = self.sudo().exists()
         if not leads:
             return
-        Transaction = self.env["payment.transaction"].sudo()
-        all_paid = Transaction.search(
-            [
-                ("payment_request_id.opportunity_id", "in", leads.ids),
-                ("payment_request_counted", "=", True),
-            ]
-        )
-        all_refunds = Transaction.search(
-            [("source_transaction_id", "in", all_paid.ids), ("operation", "=", "refund")]
-        )
-        kept = leads._get_payment_request_deposit_transactions()
+        all_paid, all_refunds, kept = leads._get_payment_request_deposit_moves()
         orders_to_refresh = self.env["sale.order"]
         for tx in all_paid:
             lead = tx.payment_request_id.opportunity_id
@@ -141,7 +139,7 @@ class CrmLead(models.Model):
             group = tx | all_refunds.filtered(
                 lambda refund, tx=tx: refund.source_transaction_id == tx
             )
-            stale = group.filtered(lambda move, target=target: move.sale_order_ids != target)
+            stale = group.filtered(lambda other, target=target: other.sale_order_ids != target)
             if not stale:
                 continue
             orders_to_refresh |= stale.sale_order_ids | target

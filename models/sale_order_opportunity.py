@@ -57,6 +57,7 @@ class SaleOrder(models.Model):
 
     @api.depends("payment_request_deposit_ids")
     def _compute_payment_request_deposit_state(self):
+        # Only the dependencies grow: the query is extended by the hook below.
         return super()._compute_payment_request_deposit_state()
 
     def _get_payment_request_deposit_groups(self):

@@ -267,7 +267,7 @@ class PaymentRequestWizard(models.TransientModel):
         self.ensure_one()
         partner = self.partner_id
         email, phone = partner.email, partner.mobile or partner.phone
-        if not (email and phone) and not self.request_id:
+        if not (email and phone) and self.opportunity_id and not self.request_id:
             proposed = self._get_proposed_values()
             email = email or proposed.get("email") or False
             phone = phone or proposed.get("phone") or False
