@@ -3,7 +3,7 @@
 {
     "name": "Payment Requests",
     "summary": "Ask customers to pay remotely: a tracked request with a secure payment link",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Accounting/Payment",
     "website": "https://github.com/payment-request/payment_request",
     "author": "payment_request authors",
@@ -40,12 +40,14 @@
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
         "views/crm_lead_views.xml",
+        "views/payment_request_plan_views.xml",
         "views/res_config_settings_views.xml",
         "report/payment_request_report_views.xml",
         "views/payment_request_menus.xml",
     ],
     "demo": [
         "demo/payment_request_demo.xml",
+        "demo/payment_request_plan_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

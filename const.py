@@ -336,3 +336,35 @@ MOBILE_NUMBER_TYPES = (
     phonenumbers.PhoneNumberType.MOBILE,
     phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
 )
+
+# === PAYMENT PLANS === #
+
+# When a step of a payment plan is due, from the order's confirmation or its commitment date.
+PLAN_DELAY_TYPES = [
+    ("on_confirmation", "On confirmation"),
+    ("days_after_confirmation", "Days after confirmation"),
+    ("days_before_commitment", "Days before delivery date"),
+]
+# Steps one run of the plan cron sends or schedules for a charge; it runs again for the others.
+PLAN_BATCH_SIZE = 200
+# Steps one run of the plan cron charges (each in a transaction of its own).
+PLAN_CHARGE_BATCH = 50
+# Charge states of a step paid by the order's auto-pay (off-session, on its saved card).
+PLAN_CHARGE_STATES = [
+    ("to_charge", "To charge"),
+    ("charging", "Charging"),
+    ("pending", "Waiting for the provider"),
+    ("done", "Charged"),
+    ("failed", "Failed"),
+]
+PLAN_CHARGE_IN_FLIGHT = ("to_charge", "charging")
+# The fields of a step that its order's plan sets: never typed by a user.
+PLAN_FIELDS = {
+    "due_date",
+    "scheduled_date",
+    "plan_id",
+    "plan_step",
+    "plan_step_count",
+    "plan_charge_state",
+}
+WORKFLOW_FIELDS |= PLAN_FIELDS

@@ -4,6 +4,7 @@ from . import account_move
 from . import account_move_autopay
 from . import account_move_due
 from . import account_move_opportunity
+from . import account_move_plan
 from . import account_payment
 from . import crm_lead
 from . import ir_sequence
@@ -29,15 +30,22 @@ from . import payment_request_seen
 
 # after the concerns whose actions it extends (amend, cancel, expire)
 from . import payment_request_partial
+from . import payment_request_plan
+from . import payment_request_plan_line
+from . import payment_request_step
 from . import payment_request_opportunity
 from . import payment_token
 from . import payment_transaction
 from . import payment_transaction_discount
 from . import payment_transaction_opportunity
+from . import payment_transaction_plan
 from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import sale_order
 from . import sale_order_opportunity
 from . import sale_order_quote
+
+# after the quotation's hooks that it extends
+from . import sale_order_plan
 from . import sale_order_line

@@ -133,7 +133,7 @@ class PaymentRequest(models.Model):
             raise ValidationError(self.env._("This payment request can no longer be paid."))
         if self._is_past_expiration():
             raise ValidationError(self.env._("This payment request has expired."))
-        if self.purpose == "quote" and not self.invoice_ids:
+        if self._is_awaiting_quote_invoice():
             raise ValidationError(
                 self.env._("Approve the quotation first: its invoice is paid afterwards.")
             )
@@ -183,6 +183,11 @@ class PaymentRequest(models.Model):
         ):
             raise ValidationError(self.env._("This invoice is already paid: nothing to pay."))
 
+    def _is_awaiting_quote_invoice(self):
+        """Whether the request is a quotation whose invoice, that it pays, is not made yet."""
+        self.ensure_one()
+        return self.purpose == "quote" and not self.invoice_ids
+
     def _get_customer_status(self):
         """Return what the customer's page says of the request.
 
@@ -210,7 +215,7 @@ class PaymentRequest(models.Model):
                 if self.quote_fingerprint != self.sale_order_id._get_payment_request_fingerprint():
                     return "updated"
                 return "approve"
-            if self.sale_order_id.state != "sale" or not self.invoice_ids:
+            if self.sale_order_id.state != "sale" or self._is_awaiting_quote_invoice():
                 return "cancelled"
         if self.attempt_count and self.transaction_ids.filtered(
             lambda tx: tx.state in ("pending", "authorized")

@@ -25,6 +25,12 @@ class ResCompany(models.Model):
         string="Mark the opportunity won when its deposit is paid",
         help="An opportunity whose deposit request is paid in full moves to its won stage.",
     )
+    payment_request_plan_notice_days = fields.Integer(
+        string="Payment Plan Notice (days)",
+        default=7,
+        help="How many days before its due date a step of a payment plan is sent to the "
+        "customer (or charged on their saved card).",
+    )
     payment_request_message = fields.Text(
         translate=True,
         help="Your own words, added to the payment request email and shown on the pay page.",
@@ -190,6 +196,17 @@ class ResCompany(models.Model):
                     self.env._(
                         "The validity of payment requests of %(company)s must be at least one "
                         "hour.",
+                        company=company.name,
+                    )
+                )
+
+    @api.constrains("payment_request_plan_notice_days")
+    def _check_payment_request_plan_notice_days(self):
+        for company in self:
+            if company.payment_request_plan_notice_days < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The notice of payment plan steps of %(company)s cannot be negative.",
                         company=company.name,
                     )
                 )

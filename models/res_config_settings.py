@@ -16,6 +16,9 @@ class ResConfigSettings(models.TransientModel):
     payment_request_lead_won_on_deposit = fields.Boolean(
         related="company_id.payment_request_lead_won_on_deposit", readonly=False
     )
+    payment_request_plan_notice_days = fields.Integer(
+        related="company_id.payment_request_plan_notice_days", readonly=False
+    )
     payment_request_message = fields.Text(
         related="company_id.payment_request_message", readonly=False
     )

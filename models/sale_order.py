@@ -157,9 +157,7 @@ class SaleOrder(models.Model):
             )
         totals = self._get_totals_under_payment_requests()
         result = super().write(vals)
-        if totals:
-            self.browse(list(totals))._check_payment_request_quotes()
-        self._withdraw_if_total_lowered(totals)
+        self._payment_request_lines_changed(totals)
         return result
 
     def _get_totals_under_payment_requests(self):
@@ -170,6 +168,19 @@ class SaleOrder(models.Model):
             .search([("sale_order_id", "in", self.ids), ("state", "in", ("draft", "open"))])
         )
         return {order.id: order.amount_total for order in requests.sale_order_id}
+
+    def _payment_request_lines_changed(self, totals=None):
+        """React to a change of the orders' lines or total: close the approval links of the
+        quotations that changed and withdraw what their new total no longer allows.
+
+        :param dict totals: {order id: total before} of the orders with open requests (see
+            `_get_totals_under_payment_requests`); None when unknown (lines added)
+        """
+        orders = self if totals is None else self.browse(list(totals))
+        if orders:
+            orders._check_payment_request_quotes()
+        if totals:
+            self._withdraw_if_total_lowered(totals)
 
     def _withdraw_if_total_lowered(self, totals):
         """Withdraw what the orders whose total dropped below `totals` can no longer ask."""

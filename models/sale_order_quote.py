@@ -60,7 +60,17 @@ class SaleOrder(models.Model):
         global automatic invoicing setting; the same happens when the salesperson confirms.
         """
         result = super().action_confirm()
-        requests = (
+        requests = self._get_payment_request_quotes_to_invoice()
+        for order, order_requests in requests.grouped("sale_order_id").items():
+            order_requests._attach_quote_invoice(order._create_payment_request_invoice())
+        return result
+
+    def _get_payment_request_quotes_to_invoice(self):
+        """Return the open quotation requests of the orders that pay an invoice made at once.
+
+        :rtype: payment.request
+        """
+        return (
             self.env["payment.request"]
             .sudo()
             .search(
@@ -71,9 +81,6 @@ class SaleOrder(models.Model):
                 ]
             )
         )
-        for order, order_requests in requests.grouped("sale_order_id").items():
-            order_requests._attach_quote_invoice(order._create_payment_request_invoice())
-        return result
 
     def action_send_updated_quotation(self):
         """Send the customer a new approval link for the updated quotation."""

@@ -17,7 +17,9 @@
    over every request made open and overdue in a scratch copy of the database
    (``<db>_scratch``, dropped afterwards); the overdue invoices cron over
    ``--overdue-customers`` new customers (600 by default), each with an invoice whose first
-   installment is 40 days late and a plain invoice 10 days late, in another scratch copy.
+   installment is 40 days late and a plain invoice 10 days late, in another scratch copy; the
+   payment plan cron over ``--plan-steps`` steps scheduled today (10,000 by default, one per
+   confirmed order), in a third one.
 3. One Odoo HTTP server (one process, no cron) on a free port: logged out, the pay page GET
    against Odoo's ``/payment/pay`` for the same amount, currency, partner and company, then the
    JSON transaction route of the pay page against Odoo's ``/payment/transaction`` for the
@@ -31,8 +33,8 @@ reason when Odoo 18 or PostgreSQL is absent, the database cannot be made or a pa
 answer as expected. Logs are in ``.test-results/``.
 
 Usage: ``bench.py [--requests N] [--rounds N] [--warmup N] [--list-rounds N] [--db NAME]
-[--form-rounds N] [--overdue-customers N] [--fresh | --no-update]
-[--skip cron,overdue,bulk,lists,forms,http]``.
+[--form-rounds N] [--overdue-customers N] [--plan-steps N] [--fresh | --no-update]
+[--skip cron,overdue,plan,bulk,lists,forms,http]``.
 """
 
 import argparse
@@ -508,6 +510,13 @@ def parse_args(argv):
         help="customers whose overdue installments the overdue invoices cron asks (two "
         "invoices each, made in a scratch copy)",
     )
+    parser.add_argument(
+        "--plan-steps",
+        type=int,
+        default=10000,
+        help="steps of payment plans scheduled today that the plan cron sends (one per order, "
+        "in a scratch copy)",
+    )
     parser.add_argument("--fresh", action="store_true", help="drop and rebuild the database")
     parser.add_argument(
         "--no-update",
@@ -518,7 +527,7 @@ def parse_args(argv):
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated parts not to measure: http,lists,forms,bulk,cron,overdue",
+        help="comma-separated parts not to measure: http,lists,forms,bulk,cron,overdue,plan",
     )
     args = parser.parse_args(argv)
     if (
@@ -529,12 +538,13 @@ def parse_args(argv):
             args.list_rounds,
             args.form_rounds,
             args.overdue_customers,
+            args.plan_steps,
         )
         < 1
     ):
         parser.error(
-            "--rounds, --warmup, --list-rounds, --form-rounds, --overdue-customers and --requests "
-            "must be at least 1"
+            "--rounds, --warmup, --list-rounds, --form-rounds, --overdue-customers, --plan-steps "
+            "and --requests must be at least 1"
         )
     if args.requests < max(BULK_SIZES):
         parser.error(f"--requests must be at least {max(BULK_SIZES)}")
@@ -618,6 +628,12 @@ def main(argv):
             sections.append(
                 ("Overdue invoices cron (scratch copy)", bench_report.overdue_rows(overdue))
             )
+        if "plan" not in args.skip:
+            say(
+                f"Payment plan cron over {args.plan_steps} steps scheduled today, in a scratch copy"
+            )
+            plan = raw["plan"] = run_cron(odoo_dir, pg, args.db, "plan", args.plan_steps)
+            sections.append(("Payment plan cron (scratch copy)", bench_report.plan_rows(plan)))
     except BenchError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1

@@ -418,6 +418,108 @@ def measure_overdue(env, customers):
     }
 
 
+def make_plan_steps(env, steps):
+    """Give `steps` bench orders (made by SQL, confirmed) a three-step plan whose second step is
+    scheduled today, as the plan's expansion makes them; return those second steps."""
+    today = date.today()
+    plan = env["payment.request.plan"].create(
+        {
+            "name": "Bench plan",
+            "line_ids": [
+                Command.create({"sequence": 1, "value_amount": 30}),
+                Command.create(
+                    {
+                        "sequence": 2,
+                        "value_amount": 30,
+                        "delay_type": "days_after_confirmation",
+                        "nb_days": 7,
+                    }
+                ),
+                Command.create(
+                    {
+                        "sequence": 3,
+                        "value_amount": 40,
+                        "delay_type": "days_after_confirmation",
+                        "nb_days": 37,
+                    }
+                ),
+            ],
+        }
+    )
+    orders = env["sale.order"].search(
+        [
+            ("state", "=", "sale"),
+            ("amount_total", ">", 0),
+            ("partner_id.email", "!=", False),
+            ("payment_request_plan_id", "=", False),
+        ],
+        limit=steps,
+        order="id",
+    )
+    env.cr.execute(
+        "UPDATE sale_order SET payment_request_plan_id = %s, date_order = now() WHERE id IN %s",
+        (plan.id, tuple(orders.ids)),
+    )
+    env.invalidate_all()
+    values = []
+    for order in orders:
+        for step in order._payment_request_plan_schedule(today - timedelta(days=7)):
+            values.append(order._payment_request_step_values(step, 3))
+    Request = env["payment.request"].with_context(mail_auto_subscribe_no_notify=True)
+    made = Request.create(values)
+    # The first step paid a week ago (by SQL: no transaction), the second due in 7 days and
+    # scheduled today, the third later.
+    first = made.filtered(lambda step: step.plan_step == 1)
+    env.cr.execute(
+        "UPDATE payment_request SET state = 'paid', amount_paid = amount, "
+        "amount_remaining = 0 WHERE id IN %s",
+        (tuple(first.ids),),
+    )
+    env.invalidate_all()
+    return made.filtered(lambda step: step.plan_step == 2 and step.scheduled_date <= today)
+
+
+def measure_plan(env, steps):
+    """Run the payment plan cron, batch by batch, over `steps` steps scheduled today, in a
+    scratch copy."""
+    cr = env.cr
+    started = time.perf_counter()
+    made = len(make_plan_steps(env, steps))
+    build_seconds = time.perf_counter() - started
+    cr.commit()
+    Request = env["payment.request"]
+    batches = []
+    started = time.perf_counter()
+    left = made
+    while True:
+        env.invalidate_all()
+        before = cr.sql_log_count
+        batch_started = time.perf_counter()
+        remaining = Request._cron_send_plan_steps()
+        cr.commit()
+        batches.append(
+            (cr.sql_log_count - before, time.perf_counter() - batch_started, left - remaining)
+        )
+        left = remaining
+        if not remaining or len(batches) > made:
+            break
+    total = time.perf_counter() - started
+    cr.execute(
+        "SELECT state, COUNT(*) FROM payment_request WHERE scheduled_date IS NOT NULL GROUP BY 1"
+    )
+    return {
+        "steps": made,
+        "requests": Request.search_count([]),
+        "build_seconds": build_seconds,
+        "states": dict(cr.fetchall()),
+        "seconds": total,
+        "batches": len(batches),
+        "queries_per_batch": [queries for queries, _seconds, _done in batches],
+        "seconds_per_batch": [seconds for _queries, seconds, _done in batches],
+        "steps_per_batch": [done for _queries, _seconds, done in batches],
+    }
+
+
 def main():
     conf, db, mark, mode, *args = sys.argv[1:]
     config.parse_config(["-c", conf, "-d", db, "--log-level=warn"], setup_logging=True)
@@ -429,6 +531,9 @@ def main():
         elif mode == "overdue":
             env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
             result = measure_overdue(env, int(args[0]))
+        elif mode == "plan":
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            result = measure_plan(env, int(args[0]))
         else:
             admin = api.Environment(cr, SUPERUSER_ID, {}).ref("base.user_admin")
             company = admin.company_id

@@ -274,6 +274,35 @@ def overdue_rows(overdue):
     ]
 
 
+def plan_rows(plan):
+    """One row: the payment plan cron over the steps scheduled today, batch by batch."""
+    per_batch = plan["queries_per_batch"]
+    per_step = [
+        queries / done
+        for queries, done in zip(per_batch, plan["steps_per_batch"], strict=True)
+        if done
+    ]
+    full = [
+        queries
+        for queries, done in zip(per_batch, plan["steps_per_batch"], strict=True)
+        if done == max(plan["steps_per_batch"])
+    ]
+    states = ", ".join(f"{count} {state}" for state, count in sorted(plan["states"].items()))
+    return [
+        {
+            "what": f"payment plan cron, {plan['steps']} steps due today (total)",
+            "ms": plan["seconds"] * 1000,
+            # Each step is one request sent: bounded as a bulk send is.
+            "queries": round(max(per_step, default=0), 1),
+            "target": Target(max_queries=MAX_QUERIES_PER_REQUEST_SENT),
+            "note": f"{plan['requests']} requests; steps made in {plan['build_seconds']:.0f} s, "
+            f"now {states}; {plan['batches']} batches, committed; queries per full batch "
+            f"{min(full, default=0)}-{max(full, default=0)} "
+            f"(median {median(per_batch):g}); {median(plan['seconds_per_batch']):.2f} s/batch",
+        }
+    ]
+
+
 def list_rows(lists):
     anchor_label, anchor_ms, anchor_queries, anchor_rows = lists["cases"][0]
     rows = [

@@ -8,6 +8,9 @@ Usage: ``load_prepare.py CONFIG DATABASE MARK MODE [ARGS...]``; prints ``MARK {j
   (``action_open``: expiration and access token) as admin, so that every run pays requests of
   its own; the demo provider test-mode and published. Returns their ids, URLs and tokens, and
   the provider and payment method the pay page offers.
+- ``plan STEPS``: ``STEPS`` bench orders without a plan get a three-step payment plan whose
+  second step is scheduled today (``bench_backend.make_plan_steps``), for the plan cron to
+  send beside the payers. Returns the ids of those steps.
 - ``verify IDS``: for each request (comma-separated ids), its state, ``is_paid_twice``, the
   transaction that paid it and every transaction of it (state, post-processed, duplicate
   state), read after the load.
@@ -148,6 +151,12 @@ def main():
         if mode == "prepare":
             result = prepare(env, int(args[0]), int(args[1]))
             cr.commit()
+        elif mode == "plan":
+            import bench_backend  # noqa: PLC0415 (a sibling script: its Odoo-side helpers)
+
+            steps = bench_backend.make_plan_steps(env, int(args[0]))
+            cr.commit()
+            result = {"steps": steps.ids}
         elif mode == "verify":
             result = verify(env, [int(rid) for rid in args[0].split(",") if rid])
         else:

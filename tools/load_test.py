@@ -6,7 +6,9 @@
    fresh open requests of its own for every run (``tools/load_prepare.py``): ``--customers``
    requests of as many distinct customers, and ``--pairs`` more for the second phase. Nothing
    of an earlier run is reused, and the bench measures requests of its own: the requests paid
-   here only add to the paid ones.
+   here only add to the paid ones. ``--plan-steps`` bench orders get a payment plan whose
+   second step is scheduled today: the plan cron, triggered as phase 1 starts, sends them
+   beside the payers (every one sent, none twice, checked at the end).
 2. Odoo is started on the loopback interface as a shop runs it: ``--workers 4`` (prefork) and
    ``--max-cron-threads 1`` (a cron worker of its own), on free ports of
    ``$PAYMENT_REQUEST_BENCH_PORTS``; its log is ``.test-results/load-server.log``. Each
@@ -38,7 +40,8 @@ post-processing after 60 s, and each customer makes a fixed number of calls at m
 127.0.0.1.
 
 Usage: ``load_test.py [--customers 200] [--pairs 20] [--timeout 300] [--concurrency 8]
-[--pair-concurrency 2] [--workers 4] [--requests N] [--db NAME] [--no-update]``.
+[--pair-concurrency 2] [--workers 4] [--plan-steps 1000] [--requests N] [--db NAME]
+[--no-update]``.
 """
 
 import argparse
@@ -703,6 +706,37 @@ def pending_count(pg, database, ids):
     return int(out or 0)
 
 
+def trigger_plan_cron(pg, database):
+    """Ask the cron worker to run the payment plan cron now, beside the payers."""
+    pg.query(
+        "INSERT INTO ir_cron_trigger (cron_id, call_at) SELECT res_id, now() at time zone 'utc' "
+        "FROM ir_model_data WHERE module = 'payment_request' "
+        f"AND name = 'ir_cron_payment_request_plan'; NOTIFY cron_trigger, '{database}'",
+        database,
+    )
+
+
+def plan_steps_sent(pg, database, ids):
+    """Return how many of the plan steps ``ids`` were sent (open) and how many links each got
+    (0 sent twice expected)."""
+    if not ids:
+        return 0, 0
+    listed = ",".join(str(int(rid)) for rid in ids)
+    code, out, err = pg.query(
+        f"SELECT (SELECT COUNT(*) FROM payment_request WHERE state = 'open' AND id IN ({listed}))"
+        " || ' ' || (SELECT COUNT(*) FROM (SELECT res_id FROM mail_message m JOIN "
+        "mail_message_subtype s ON s.id = m.subtype_id JOIN ir_model_data d ON d.res_id = s.id "
+        "AND d.model = 'mail.message.subtype' AND d.name = 'mt_payment_request_sent' "
+        f"WHERE m.model = 'payment.request' AND m.res_id IN ({listed}) GROUP BY res_id "
+        "HAVING COUNT(*) > 1) twice)",
+        database,
+    )
+    if code:
+        raise bench.BenchError(f"psql failed: {err}")
+    sent, twice = (out or "0 0").split()
+    return int(sent), int(twice)
+
+
 def trigger_post_processing(pg, database):
     """Ask the cron worker to run the post-processing cron now (as ``ir.cron._trigger``)."""
     pg.query(
@@ -740,6 +774,12 @@ def parse_args(argv):
     parser.add_argument("--concurrency", type=int, default=8, help="customers at once (8)")
     parser.add_argument(
         "--pair-concurrency", type=int, default=2, help="two-tab customers at once (2)"
+    )
+    parser.add_argument(
+        "--plan-steps",
+        type=int,
+        default=1000,
+        help="payment plan steps scheduled today, sent by the plan cron during the load (1000)",
     )
     parser.add_argument("--workers", type=int, default=4, help="Odoo HTTP workers (4)")
     parser.add_argument(
@@ -779,6 +819,11 @@ def report(args, port, prepared, summary, timings):
         f"post-processing: {timings['settle_left_after_phases']} left after the phases, "
         f"settled {timings['settle_seconds']:.1f} s later, {timings['settle_left']} left"
     )
+    if timings.get("plan_steps"):
+        print(
+            f"payment plan cron beside the payers: {timings['plan_sent']} of "
+            f"{timings['plan_steps']} steps sent, {timings['plan_sent_twice']} sent twice"
+        )
     print(format_summary(summary))
     print(
         f"phase 1: {counts['customers_paid_once']} of {len(prepared['customers'])} requests "
@@ -842,6 +887,13 @@ def main(argv):
             args.customers,
             args.pairs,
         )
+        plan_steps = []
+        if args.plan_steps:
+            say(f"Payment plan steps scheduled today for the plan cron: {args.plan_steps}")
+            plan_steps = bench.run_child(
+                odoo_dir, pg, "load_prepare.py", args.db, bench.RESULT_MARK, "plan",
+                args.plan_steps,
+            )["steps"]  # fmt: skip
         server, port = start_server(odoo_dir, pg, args.db, args.workers)
         say(f"Odoo serves {args.db} on {HOST}:{port}, {args.workers} workers + cron (log "
             f"{SERVER_LOG})")  # fmt: skip
@@ -849,6 +901,8 @@ def main(argv):
         say("Warm-up: the bench's pay page, 4 times per worker")
         warm_up(base, bench_prepared["ours"], args.workers)
         timings = {"phases": {}}
+        if plan_steps:
+            trigger_plan_cron(pg, args.db)
         say(f"Phase 1: {args.customers} customers pay their request")
         started = time.monotonic()
         deadline = started + args.timeout
@@ -866,6 +920,13 @@ def main(argv):
         timings["settle_seconds"], timings["settle_left"] = settle(
             pg, args.db, ids, time.monotonic() + SETTLE_SECONDS
         )
+        plan_deadline = time.monotonic() + SETTLE_SECONDS
+        while plan_steps and time.monotonic() < plan_deadline:
+            if plan_steps_sent(pg, args.db, plan_steps)[0] == len(plan_steps):
+                break
+            time.sleep(1)
+        timings["plan_steps"] = len(plan_steps)
+        timings["plan_sent"], timings["plan_sent_twice"] = plan_steps_sent(pg, args.db, plan_steps)
         rows = bench.run_child(
             odoo_dir,
             pg,
@@ -884,6 +945,12 @@ def main(argv):
     log = scan_log(SERVER_LOG.read_text(encoding="utf-8", errors="replace").splitlines())
     summary = summarize([asdict(tab) for tab in tabs], rows, log)
     summary["log_examples"] = log["examples"]
+    if timings.get("plan_steps") and timings["plan_sent"] != timings["plan_steps"]:
+        summary["failures"].append(
+            f"the plan cron sent {timings['plan_sent']} of {timings['plan_steps']} steps"
+        )
+    if timings.get("plan_sent_twice"):
+        summary["failures"].append(f"{timings['plan_sent_twice']} plan steps sent twice")
     report(args, port, prepared, summary, timings)
     return 1 if summary["failures"] else 0
 

@@ -185,3 +185,53 @@ registry.category("web_tour.tours").add("payment_request_pay_part", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("payment_request_plan_approve_and_pay_first", {
+    steps: () => [
+        {
+            content: "The page asks the first payment of the plan, not the total",
+            trigger: ".o_payment_request_amount:contains(330.00)",
+        },
+        {
+            content: "The whole schedule is shown",
+            trigger: ".o_payment_request_plan .o_payment_request_plan_step:contains(770.00):contains(Later)",
+        },
+        {
+            content: "Approve",
+            trigger: ".o_payment_request_approve",
+            run: "click",
+        },
+        {
+            content: "The signature is drawn from the proposed name",
+            trigger: ".modal canvas.o_web_sign_signature",
+            async run(helpers) {
+                await waitUntil(() => {
+                    const canvas = helpers.anchor;
+                    const context = canvas.getContext("2d");
+                    const imageData = context.getImageData(0, 0, canvas.width, canvas.height);
+                    return new Uint32Array(imageData.data.buffer).some((pixel) => pixel !== 0);
+                });
+            },
+        },
+        {
+            content: "Sign",
+            trigger: ".modal .o_portal_sign_submit:enabled",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "The order is confirmed; its first payment is asked",
+            trigger: ".o_payment_request_quote_approved:contains(Its first payment is asked below)",
+        },
+        ...payWithDemo("done"),
+        ...paidAndReceipt,
+        {
+            content: "The schedule shows the first payment paid and the next one",
+            trigger: ".o_payment_request_plan_step:contains(330.00):contains(Paid)",
+        },
+        {
+            content: "The balance is next",
+            trigger: ".o_payment_request_plan_step:contains(770.00):contains(Next)",
+        },
+    ],
+});
