@@ -347,6 +347,13 @@ PLAN_DELAY_TYPES = [
 ]
 # Steps one run of the plan cron sends or schedules for a charge; it runs again for the others.
 PLAN_BATCH_SIZE = 200
+# Steps sent in one transaction of the plan cron: a concurrent update rolls back this many at
+# most (make load: a batch of 200 in one transaction, ~10 s, was rolled back whole by a
+# customer's payment written meanwhile).
+PLAN_SEND_CHUNK = 20
+# Seconds after which a call of the plan cron stops sending and triggers itself for the rest,
+# well within the cron worker's time limit (120 s by default) on a loaded server.
+PLAN_CRON_TIME_BUDGET = 40
 # Steps one run of the plan cron charges (each in a transaction of its own).
 PLAN_CHARGE_BATCH = 50
 # Charge states of a step paid by the order's auto-pay (off-session, on its saved card).

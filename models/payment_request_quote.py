@@ -117,16 +117,19 @@ class PaymentRequest(models.Model):
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
         )
-        self._notify_requester(
-            self.env._(
-                "%(name)s approved and signed the quotation %(order)s; invoice %(invoice)s "
-                "awaits their payment.",
-                name=name.strip(),
-                order=order.name,
-                invoice=", ".join(self.invoice_ids.mapped("name")) or "-",
-            )
-        )
+        self._notify_requester(self._get_quote_approved_message(name.strip()))
         return True
+
+    def _get_quote_approved_message(self, name):
+        """Return what the requester is told once the customer `name` approved the quotation."""
+        self.ensure_one()
+        return self.env._(
+            "%(name)s approved and signed the quotation %(order)s; invoice %(invoice)s awaits "
+            "their payment.",
+            name=name,
+            order=self.sale_order_id.name,
+            invoice=", ".join(self.invoice_ids.mapped("name")) or "-",
+        )
 
     def _decline_quote(self, reason):
         """Cancel the quotation with the customer's reason, and this request with it.

@@ -5,6 +5,7 @@ and the date it is sent (or charged on the order's saved card) by the plan cron.
 import logging
 from datetime import datetime
 from datetime import time
+from time import monotonic
 
 import pytz
 import requests
@@ -21,6 +22,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 from odoo.tools import format_amount
 from odoo.tools import format_date
+from odoo.tools import split_every
 
 from .. import const
 
@@ -105,13 +107,18 @@ class PaymentRequest(models.Model):
         action = super().action_recreate()
         new_step = self.browse(action["res_id"])
         today = fields.Date.context_today(self)
+        due_date = max(self.due_date or today, today)
+        step = {"number": self.plan_step, "amount": new_step.amount, "due_date": due_date}
         new_step.sudo().write(
             {
                 "plan_id": self.plan_id.id,
                 "plan_step": self.plan_step,
                 "plan_step_count": self.plan_step_count,
-                "due_date": max(self.due_date or today, today),
+                "due_date": due_date,
                 "scheduled_date": today,
+                "description": self.sale_order_id._payment_request_step_values(
+                    step, self.plan_step_count
+                )["description"],
             }
         )
         new_step._send_plan_steps()
@@ -137,6 +144,17 @@ class PaymentRequest(models.Model):
     def _is_awaiting_quote_invoice(self):
         # An approved quotation with a plan is paid step by step, its first step on its page.
         return super()._is_awaiting_quote_invoice() and not self.plan_step
+
+    def _get_quote_approved_message(self, name):
+        if not self.plan_step:
+            return super()._get_quote_approved_message(name)
+        return self.env._(
+            "%(name)s approved and signed the quotation %(order)s; its first payment "
+            "(%(amount)s) awaits their payment, the others follow its payment plan.",
+            name=name,
+            order=self.sale_order_id.name,
+            amount=format_amount(self.env, self.amount, self.currency_id),
+        )
 
     def _get_transaction_values(self, amount=None):
         """Override to count a step's payment on its order, and on the order's invoices once
@@ -280,7 +298,10 @@ class PaymentRequest(models.Model):
         Each step is sent once: its row is locked (rows held by another run are skipped) and
         it leaves the draft state in the transaction that sends it, so that a second run,
         concurrent or later, finds nothing more to send. Steps covered by payments received
-        meanwhile are shrunk or dropped first.
+        meanwhile are shrunk or dropped first. The batch goes in chunks, each committed: a
+        chunk that meets a concurrent update (a customer paying, a partner written by another
+        worker) is rolled back alone and sent by the next run, the others are kept. A call
+        stops after `const.PLAN_CRON_TIME_BUDGET` seconds and triggers the job again.
 
         :param int batch_size: how many steps to send in this call
         :return: the number of steps still to send
@@ -288,22 +309,47 @@ class PaymentRequest(models.Model):
         today = fields.Date.context_today(self)
         domain = [("state", "=", "draft"), ("scheduled_date", "<=", today)]
         candidates = self.search(domain, limit=batch_size, order="scheduled_date, id")
-        steps = candidates._lock_plan_steps(today)
-        if steps:
-            steps.sale_order_id._payment_request_reschedule_plan()
-            # Rescheduled meanwhile: dropped as covered, or moved to a later date.
-            steps = steps.filtered(
-                lambda step: step.state == "draft" and step.scheduled_date <= today
-            )
-            to_charge = steps.filtered(
-                lambda step: step.sale_order_id._payment_request_can_charge()
-            )
-            (steps - to_charge)._send_plan_steps(queue=True)
-            to_charge._schedule_plan_charge()
+        done = 0
+        deadline = monotonic() + const.PLAN_CRON_TIME_BUDGET
+        for chunk in split_every(const.PLAN_SEND_CHUNK, candidates.ids, self.browse):
+            if done and monotonic() > deadline:
+                break
+            try:
+                with self.env.cr.savepoint():
+                    done += chunk._send_due_plan_steps(today)
+                    self.env.flush_all()
+            except const.CONCURRENCY_ERRORS:
+                _logger.info("Plan steps %s met a concurrent update: sent later", chunk.ids)
+                self._plan_rollback()
+                continue
+            self._plan_commit()
         self._charge_plan_steps()
         remaining = self.search_count(domain)
-        self.env["ir.cron"]._notify_progress(done=len(steps), remaining=remaining)
+        # One batch per run of the job, the job triggered again for the rest: the scheduler
+        # would call it again up to ten times in the same run, past the cron worker's time
+        # limit on a loaded server, and the killed run would leave the rest to the next call.
+        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+        if remaining:
+            self.env.ref("payment_request.ir_cron_payment_request_plan")._trigger()
         return remaining
+
+    def _send_due_plan_steps(self, today):
+        """Lock the steps still to send, reschedule their orders, then send them (or schedule
+        their charge on the saved card).
+
+        :return: how many steps were sent or scheduled for a charge
+        :rtype: int
+        """
+        steps = self._lock_plan_steps(today)
+        if not steps:
+            return 0
+        steps.sale_order_id._payment_request_reschedule_plan()
+        # Rescheduled meanwhile: dropped as covered, or moved to a later date.
+        steps = steps.filtered(lambda step: step.state == "draft" and step.scheduled_date <= today)
+        to_charge = steps.filtered(lambda step: step.sale_order_id._payment_request_can_charge())
+        (steps - to_charge)._send_plan_steps(queue=True)
+        to_charge._schedule_plan_charge()
+        return len(steps)
 
     def _lock_plan_steps(self, today):
         """Lock the rows of the steps still to send; skip those another transaction holds.
@@ -443,7 +489,26 @@ class PaymentRequest(models.Model):
             return transactions
         order = step.sale_order_id
         if in_flight:
-            return in_flight
+            sent_since = fields.Datetime.now() - in_flight.create_date
+            if sent_since.total_seconds() <= const.AUTOPAY_RESEND_HOURS * 3600:
+                return in_flight
+            # The provider may have lost its idempotency key: a resend could charge twice.
+            in_flight._set_canceled(
+                state_message=self.env._("first sent long ago, its outcome is unknown")
+            )
+            in_flight.is_post_processed = True
+            step.plan_charge_state = "failed"
+            message = self.env._(
+                "Auto-pay: the interrupted charge %(reference)s of this step is not sent again "
+                "(first sent more than %(hours)s hours ago). Check the charge at %(provider)s, "
+                "then send the customer the link if it was not made.",
+                reference=in_flight.reference,
+                hours=const.AUTOPAY_RESEND_HOURS,
+                provider=in_flight.provider_id.name,
+            )
+            step._notify_requester(message)
+            step._schedule_payment_check(message, order.user_id or step.user_id)
+            return transactions
         if not order._payment_request_can_charge():
             step._plan_charge_failed(self.env._("auto-pay was turned off or its card is invalid"))
             return transactions

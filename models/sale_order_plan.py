@@ -37,6 +37,7 @@ class SaleOrder(models.Model):
         readonly=True,
     )
     payment_request_plan_locked = fields.Boolean(
+        string="Plan Locked",
         compute="_compute_payment_request_plan_state",
         help="A step of the plan is paid: the plan can no longer change.",
     )
@@ -218,10 +219,14 @@ class SaleOrder(models.Model):
         )
 
     def _payment_request_get_steps(self):
-        """Return the steps of the order's plan that count: not cancelled nor replaced."""
+        """Return the steps of the order's plan that count: of its current plan, neither
+        cancelled nor replaced."""
         self.ensure_one()
+        plan = self.payment_request_plan_id
         return self.payment_request_step_ids.filtered(
-            lambda step: step.state != "cancelled" and not step.replaced_by_id
+            lambda step: (
+                step.state != "cancelled" and not step.replaced_by_id and step.plan_id == plan
+            )
         ).sorted(lambda step: (step.plan_step, step.id))
 
     def _payment_request_get_open_invoices(self):
@@ -470,11 +475,11 @@ class SaleOrder(models.Model):
         new_steps._dispatch_plan_steps()
 
     def _payment_request_replan(self):
-        """Cancel the steps not paid yet of orders whose plan changed, and expand the new plan."""
-        for order in self:
-            order.sudo()._payment_request_get_steps().filtered(
-                lambda step: step.state in ("draft", "open")
-            ).write({"state": "cancelled", "cancel_reason": "plan"})
+        """Cancel the steps not paid yet of orders whose plan changed, and expand the new plan.
+        The steps of the former plan no longer count (`_payment_request_get_steps`)."""
+        self.sudo().payment_request_step_ids.filtered(
+            lambda step: step.state in ("draft", "open")
+        ).write({"state": "cancelled", "cancel_reason": "plan"})
         self._payment_request_expand_plan()
 
     def _payment_request_schedule_message(self, intro):

@@ -419,8 +419,9 @@ def measure_overdue(env, customers):
 
 
 def make_plan_steps(env, steps):
-    """Give `steps` bench orders (made by SQL, confirmed) a three-step plan whose second step is
-    scheduled today, as the plan's expansion makes them; return those second steps."""
+    """Give `steps` bench orders (made by SQL, confirmed) a three-step plan, as if confirmed a
+    week ago: the first step sent then and open, the second scheduled today, the third later.
+    Return the second steps."""
     today = date.today()
     plan = env["payment.request.plan"].create(
         {
@@ -449,15 +450,20 @@ def make_plan_steps(env, steps):
     orders = env["sale.order"].search(
         [
             ("state", "=", "sale"),
-            ("amount_total", ">", 0),
             ("partner_id.email", "!=", False),
             ("payment_request_plan_id", "=", False),
         ],
         limit=steps,
         order="id",
     )
+    # Confirmed a week ago, as the steps are; the orders made by SQL have no lines: they
+    # are given a total.
     env.cr.execute(
-        "UPDATE sale_order SET payment_request_plan_id = %s, date_order = now() WHERE id IN %s",
+        "UPDATE sale_order SET payment_request_plan_id = %s, "
+        "date_order = now() - interval '7 days', "
+        "amount_untaxed = CASE WHEN amount_total > 0 THEN amount_untaxed ELSE 1000 END, "
+        "amount_total = CASE WHEN amount_total > 0 THEN amount_total ELSE 1000 END "
+        "WHERE id IN %s",
         (plan.id, tuple(orders.ids)),
     )
     env.invalidate_all()
@@ -467,12 +473,13 @@ def make_plan_steps(env, steps):
             values.append(order._payment_request_step_values(step, 3))
     Request = env["payment.request"].with_context(mail_auto_subscribe_no_notify=True)
     made = Request.create(values)
-    # The first step paid a week ago (by SQL: no transaction), the second due in 7 days and
-    # scheduled today, the third later.
+    # The first step sent a week ago by email and SMS, not paid yet (by SQL: no message), the
+    # second due in 7 days and scheduled today, the third later.
     first = made.filtered(lambda step: step.plan_step == 1)
     env.cr.execute(
-        "UPDATE payment_request SET state = 'paid', amount_paid = amount, "
-        "amount_remaining = 0 WHERE id IN %s",
+        "UPDATE payment_request SET state = 'open', channel = 'both', "
+        "open_date = now() at time zone 'utc' - interval '7 days', "
+        "expiration_date = now() at time zone 'utc' + interval '1 day' WHERE id IN %s",
         (tuple(first.ids),),
     )
     env.invalidate_all()
@@ -504,12 +511,13 @@ def measure_plan(env, steps):
         if not remaining or len(batches) > made:
             break
     total = time.perf_counter() - started
+    requests = Request.search_count([])
     cr.execute(
         "SELECT state, COUNT(*) FROM payment_request WHERE scheduled_date IS NOT NULL GROUP BY 1"
     )
     return {
         "steps": made,
-        "requests": Request.search_count([]),
+        "requests": requests,
         "build_seconds": build_seconds,
         "states": dict(cr.fetchall()),
         "seconds": total,

@@ -154,6 +154,11 @@ def main():
         elif mode == "plan":
             import bench_backend  # noqa: PLC0415 (a sibling script: its Odoo-side helpers)
 
+            # The steps an earlier run left unsent are not this run's to send.
+            cr.execute(
+                "UPDATE payment_request SET state = 'cancelled' WHERE state = 'draft' "
+                "AND plan_id IN (SELECT id FROM payment_request_plan WHERE name->>'en_US' = 'Bench plan')"
+            )
             steps = bench_backend.make_plan_steps(env, int(args[0]))
             cr.commit()
             result = {"steps": steps.ids}

@@ -80,6 +80,8 @@ POLL_WAIT = 3.0
 CALL_TIMEOUT = 60
 # How long the payments made may take to be post-processed after the phases.
 SETTLE_SECONDS = 60
+# How long the plan cron may take after the phases to send the rest of its steps.
+PLAN_SETTLE_SECONDS = 240
 # Shown by the pay page while it can be paid.
 FORM_MARK = "o_payment_form"
 # A log record of Odoo starts with its date; the lines after it (a traceback) belong to it.
@@ -717,18 +719,17 @@ def trigger_plan_cron(pg, database):
 
 
 def plan_steps_sent(pg, database, ids):
-    """Return how many of the plan steps ``ids`` were sent (open) and how many links each got
-    (0 sent twice expected)."""
+    """Return how many of the plan steps ``ids`` were sent (open), and how many of them got
+    their link more than once (none expected)."""
     if not ids:
         return 0, 0
     listed = ",".join(str(int(rid)) for rid in ids)
     code, out, err = pg.query(
         f"SELECT (SELECT COUNT(*) FROM payment_request WHERE state = 'open' AND id IN ({listed}))"
-        " || ' ' || (SELECT COUNT(*) FROM (SELECT res_id FROM mail_message m JOIN "
-        "mail_message_subtype s ON s.id = m.subtype_id JOIN ir_model_data d ON d.res_id = s.id "
-        "AND d.model = 'mail.message.subtype' AND d.name = 'mt_payment_request_sent' "
-        f"WHERE m.model = 'payment.request' AND m.res_id IN ({listed}) GROUP BY res_id "
-        "HAVING COUNT(*) > 1) twice)",
+        " || ' ' || (SELECT COUNT(*) FROM (SELECT m.res_id FROM mail_message m "
+        f"WHERE m.model = 'payment.request' AND m.res_id IN ({listed}) AND m.subtype_id = "
+        "(SELECT res_id FROM ir_model_data WHERE module = 'payment_request' "
+        "AND name = 'mt_payment_request_sent') GROUP BY m.res_id HAVING COUNT(*) > 1) twice)",
         database,
     )
     if code:
@@ -920,7 +921,7 @@ def main(argv):
         timings["settle_seconds"], timings["settle_left"] = settle(
             pg, args.db, ids, time.monotonic() + SETTLE_SECONDS
         )
-        plan_deadline = time.monotonic() + SETTLE_SECONDS
+        plan_deadline = time.monotonic() + PLAN_SETTLE_SECONDS
         while plan_steps and time.monotonic() < plan_deadline:
             if plan_steps_sent(pg, args.db, plan_steps)[0] == len(plan_steps):
                 break
