@@ -157,7 +157,8 @@ def main():
             # The steps an earlier run left unsent are not this run's to send.
             cr.execute(
                 "UPDATE payment_request SET state = 'cancelled' WHERE state = 'draft' "
-                "AND plan_id IN (SELECT id FROM payment_request_plan WHERE name->>'en_US' = 'Bench plan')"
+                "AND plan_id IN (SELECT id FROM payment_request_plan "
+                "WHERE name->>'en_US' = 'Bench plan')"
             )
             steps = bench_backend.make_plan_steps(env, int(args[0]))
             cr.commit()
