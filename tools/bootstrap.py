@@ -67,8 +67,9 @@ DEBIAN_PACKAGES = (
     "poppler-utils",
     "fonts-dejavu-core",
 )
-# Enough for the static checks and the Odoo-free tests (ODOO_DISABLE=1, make lint).
-ODOO_FREE_PACKAGES = ("ruff", "pylint-odoo", "pytest", "polib", "lxml", "docutils")
+# Enough for the static checks and the Odoo-free tests (ODOO_DISABLE=1, make lint); whool
+# builds the wheel of tools/tests/test_wheel.py.
+ODOO_FREE_PACKAGES = ("ruff", "pylint-odoo", "pytest", "polib", "lxml", "docutils", "whool")
 
 
 class SetupError(Exception):
