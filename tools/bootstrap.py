@@ -69,7 +69,17 @@ DEBIAN_PACKAGES = (
 )
 # Enough for the static checks and the Odoo-free tests (ODOO_DISABLE=1, make lint); whool
 # builds the wheel of tools/tests/test_wheel.py.
-ODOO_FREE_PACKAGES = ("ruff", "pylint-odoo", "pytest", "polib", "lxml", "docutils", "whool")
+ODOO_FREE_PACKAGES = (
+    "ruff",
+    "pylint-odoo",
+    "pytest",
+    "polib",
+    "lxml",
+    "docutils",
+    "whool",
+    "pre-commit-hooks",
+    "oca-odoo-pre-commit-hooks",
+)
 
 
 class SetupError(Exception):

@@ -2,8 +2,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Run the checks and tests of the addon, as ``make test`` and CI do.
 
-1. Static checks: ``ruff check``, ``ruff format --check``, pylint with pylint-odoo, and the
-   Odoo-free file checks of ``tools/tests/test_static.py`` (XML, manifest, translations).
+1. Static checks: ``ruff check``, ``ruff format --check``, pylint with pylint-odoo, the OCA's
+   ``oca-checks-odoo-module`` and ``oca-checks-po``, and the Odoo-free file checks of
+   ``tools/tests/test_static.py`` (XML, manifest, translations, text files) and
+   ``tools/tests/test_readme.py`` (README.rst and index.html generated from readme/).
 2. Odoo-free tests: ``pytest tools/tests``.
 3. Where Odoo 18 is found and PostgreSQL answers: a fresh database with the addon and
    ``payment_demo`` (demo data included), then the addon's whole Odoo test suite through
@@ -15,8 +17,8 @@ Writes ``.test-results/summary.json`` and ends with the line
 Exits 1 when anything failed or the addon did not install; 0 otherwise, also when Odoo is
 absent (the output then says why the Odoo suite did not run and how many tests it holds).
 
-Usage: ``run_tests.py [--static | --pylint | --free | --odoo] [--reuse-db] [--db NAME]
-[--addon-dir PATH] [-- PYTEST_ARGS]``; the pytest arguments go to the Odoo run only.
+Usage: ``run_tests.py [--static | --pylint | --oca-checks | --free | --odoo] [--reuse-db]
+[--db NAME] [--addon-dir PATH] [-- PYTEST_ARGS]``; the pytest arguments go to the Odoo run only.
 """
 
 import argparse
@@ -99,20 +101,35 @@ def pylint_copy():
     return copy
 
 
+# The checks that need the copy named payment_request (pylint_copy): they name the module
+# after its folder.
+COPY_CHECKS = ("pylint-odoo", "oca-checks-odoo-module", "oca-checks-po")
+
+
 def static_checks(only=None):
-    """Run ruff and pylint-odoo; return the names of the checks that failed.
+    """Run ruff, pylint-odoo and the OCA's checks; return the names of the checks that failed.
 
     :param only: the names of the checks to run (all by default); .pre-commit-config.yaml
-        runs pylint-odoo alone, on the same copy as `make lint`
+        runs pylint-odoo alone, and the OCA's checks alone, on the same copy as `make lint`
     """
     ruff = [sys.executable, "-m", "ruff"]
+    bin_dir = Path(sys.executable).parent
+    copy = pylint_copy() if any(not only or name in only for name in COPY_CHECKS) else None
+    po_files = sorted(str(path.relative_to(ROOT)) for path in ROOT.glob("i18n/*.po*"))
     checks = {
         "ruff check": ([*ruff, "check", "."], ROOT),
         "ruff format": ([*ruff, "format", "--check", "."], ROOT),
         # Run in the copy, on ".": the paths it prints are relative to the repository.
         "pylint-odoo": (
             [sys.executable, "-m", "pylint", f"--rcfile={ROOT / '.pylintrc'}", "."],
-            pylint_copy() if not only or "pylint-odoo" in only else None,
+            copy,
+        ),
+        # The hooks of the OCA's pre-commit template (oca-odoo-pre-commit-hooks): manifest,
+        # XML and CSV data; translation files, their layout aside as the template has it.
+        "oca-checks-odoo-module": ([str(bin_dir / "oca-checks-odoo-module"), "."], copy),
+        "oca-checks-po": (
+            [str(bin_dir / "oca-checks-po"), "--disable=po-pretty-format", *po_files],
+            copy,
         ),
     }
     failed = []
@@ -323,6 +340,11 @@ def parse_args(argv):
     part.add_argument(
         "--pylint", action="store_true", help="pylint-odoo only, as make lint runs it"
     )
+    part.add_argument(
+        "--oca-checks",
+        action="store_true",
+        help="oca-checks-odoo-module and oca-checks-po only, as make lint runs them",
+    )
     part.add_argument("--free", action="store_true", help="Odoo-free tests only")
     part.add_argument("--odoo", action="store_true", help="Odoo suite only")
     parser.add_argument(
@@ -343,8 +365,11 @@ def parse_args(argv):
 
 def main(argv):
     args = parse_args(argv)
-    if args.pylint:  # the pre-commit hook: no summary, the exit status says it
+    # The pre-commit hooks: no summary, the exit status says it.
+    if args.pylint:
         return 1 if static_checks(only=("pylint-odoo",)) else 0
+    if args.oca_checks:
+        return 1 if static_checks(only=("oca-checks-odoo-module", "oca-checks-po")) else 0
     everything = not (args.static or args.free or args.odoo)
     RESULTS.mkdir(exist_ok=True)
     total = dict.fromkeys(KEYS, 0)
@@ -359,7 +384,8 @@ def main(argv):
         static_failed = static_checks()
     if everything or args.static or args.free:
         say("Odoo-free tests" if not args.static else "Odoo-free file checks")
-        paths = [FREE_TESTS / "test_static.py"] if args.static else [FREE_TESTS]
+        static_paths = [FREE_TESTS / "test_static.py", FREE_TESTS / "test_readme.py"]
+        paths = static_paths if args.static else [FREE_TESTS]
         total = add(total, free_tests(paths)[1])
     if everything or args.odoo:
         odoo_dir, reason = find_odoo()

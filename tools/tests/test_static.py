@@ -178,3 +178,150 @@ def test_french_translation_keeps_placeholders():
         assert sorted(PLACEHOLDER.findall(entry.msgstr)) == expected, (
             f"placeholders differ: {entry.msgid!r}"
         )
+
+
+# === TEXT FILES === #
+# The rules of the pre-commit-hooks of .pre-commit-config.yaml (the OCA's template), so that
+# `make lint` and the hooks agree; what the template leaves out, left out here too.
+
+# Generated (tools/gen_readme.py), or a legal text: pre-commit skips them altogether.
+NOT_CHECKED = re.compile(r"^static/description/index\.html$|(^|/)(LICENSE|COPYING)")
+# Generated too: README.rst by tools/gen_readme.py, .po / .pot by Odoo's export.
+NOT_FIXED = re.compile(r"(^|/)README\.rst$|\.pot?$")
+DEBUG_MODULES = {
+    "bpdb",
+    "ipdb",
+    "pdb",
+    "pdbr",
+    "pudb",
+    "pydevd_pycharm",
+    "q",
+    "rdb",
+    "rpdb",
+    "wdb",
+}
+CONFLICT = re.compile(rb"^(<<<<<<< |=======$|=======\r$|>>>>>>> )", re.MULTILINE)
+
+
+def text_files():
+    """Return the repository's text files (UTF-8, no NUL byte) as pre-commit's hooks see them."""
+    texts = {}
+    for path in repo_files("*"):
+        if NOT_CHECKED.search(path) or (ROOT / path).is_symlink():
+            continue
+        content = (ROOT / path).read_bytes()
+        if b"\0" in content[:1024]:
+            continue
+        try:
+            content.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        texts[path] = content
+    return texts
+
+
+TEXT_FILES = text_files()
+
+
+def test_text_files_found():
+    assert "__manifest__.py" in TEXT_FILES
+    assert "static/description/icon.png" not in TEXT_FILES
+
+
+def test_no_trailing_whitespace():
+    """trailing-whitespace."""
+    bad = [
+        f"{path}:{number}"
+        for path, content in TEXT_FILES.items()
+        if not NOT_FIXED.search(path)
+        for number, line in enumerate(content.splitlines(), 1)
+        if line != line.rstrip()
+    ]
+    assert not bad, f"trailing whitespace: {bad[:10]}"
+
+
+def test_text_files_end_with_one_newline():
+    """end-of-file-fixer."""
+    bad = [
+        path
+        for path, content in TEXT_FILES.items()
+        if not NOT_FIXED.search(path)
+        and content
+        and (not content.endswith(b"\n") or content.endswith(b"\n\n"))
+    ]
+    assert not bad, f"not ending with exactly one newline: {bad}"
+
+
+def test_line_endings_are_lf():
+    """mixed-line-ending --fix=lf."""
+    bad = [path for path, content in TEXT_FILES.items() if b"\r" in content]
+    assert not bad, f"CR line endings: {bad}"
+
+
+def test_no_merge_conflict_markers():
+    """check-merge-conflict (README.rst's underlines look like markers)."""
+    bad = [
+        path
+        for path, content in TEXT_FILES.items()
+        if not re.search(r"(^|/)README\.rst$", path) and CONFLICT.search(content)
+    ]
+    assert not bad, f"merge conflict markers: {bad}"
+
+
+def test_python_has_no_debug_statements():
+    """debug-statements."""
+    bad = []
+    for path in repo_files("*.py"):
+        for node in ast.walk(ast.parse((ROOT / path).read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name.partition(".")[0] for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module.partition(".")[0]]
+            else:
+                names = []
+            bad += [f"{path}:{node.lineno} {name}" for name in names if name in DEBUG_MODULES]
+            call = isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            if call and node.func.id == "breakpoint":
+                bad.append(f"{path}:{node.lineno} breakpoint()")
+    assert not bad, f"debug statements: {bad}"
+
+
+def git_modes():
+    """Return ``{path: mode}`` of the files git tracks (``100755`` executable, ``120000`` link)."""
+    listed = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "-s"], capture_output=True, text=True, check=False
+    )
+    if listed.returncode:
+        pytest.skip("not a git checkout")
+    modes = {}
+    for line in listed.stdout.splitlines():
+        meta, path = line.split("\t", 1)
+        modes[path] = meta.split()[0]
+    return modes
+
+
+def test_executables_have_shebangs():
+    """check-executables-have-shebangs, on the modes git records."""
+    executables = [path for path, mode in git_modes().items() if mode == "100755"]
+    bad = [path for path in executables if not (ROOT / path).read_bytes().startswith(b"#!")]
+    assert not bad, f"executable without a shebang: {bad}"
+
+
+def test_no_case_conflicts_nor_broken_links():
+    """check-case-conflict, check-symlinks."""
+    modes = git_modes()
+    lowered = [path.lower() for path in modes]
+    assert len(set(lowered)) == len(lowered), "file names that differ only by case"
+    links = [path for path, mode in modes.items() if mode == "120000"]
+    broken = [path for path in links if not (ROOT / path).exists()]
+    assert not broken, f"broken symbolic links: {broken}"
+
+
+def test_no_forbidden_files():
+    """The template's forbidden files: merge leftovers, an en.po, obsolete dotfiles."""
+    obsolete = re.compile(
+        r"\.rej$|^i18n/en\.po$|^(\.travis\.yml|\.t2d\.yml|CONTRIBUTING\.md|\.prettierrc\.yml"
+        r"|\.eslintrc\.yml)$"
+    )
+    bad = [path for path in repo_files("*") if obsolete.search(path)]
+    assert not bad, f"forbidden files: {bad}"
