@@ -113,7 +113,12 @@ def static_checks(only=None):
         runs pylint-odoo alone, and the OCA's checks alone, on the same copy as `make lint`
     """
     ruff = [sys.executable, "-m", "ruff"]
-    bin_dir = Path(sys.executable).parent
+
+    def oca(module):
+        # Their console scripts, run by this Python wherever it keeps its scripts.
+        code = f"import sys; from oca_pre_commit_hooks.{module} import main; sys.exit(main())"
+        return [sys.executable, "-c", code]
+
     copy = pylint_copy() if any(not only or name in only for name in COPY_CHECKS) else None
     po_files = sorted(str(path.relative_to(ROOT)) for path in ROOT.glob("i18n/*.po*"))
     checks = {
@@ -126,11 +131,8 @@ def static_checks(only=None):
         ),
         # The hooks of the OCA's pre-commit template (oca-odoo-pre-commit-hooks): manifest,
         # XML and CSV data; translation files, their layout aside as the template has it.
-        "oca-checks-odoo-module": ([str(bin_dir / "oca-checks-odoo-module"), "."], copy),
-        "oca-checks-po": (
-            [str(bin_dir / "oca-checks-po"), "--disable=po-pretty-format", *po_files],
-            copy,
-        ),
+        "oca-checks-odoo-module": ([*oca("cli"), "."], copy),
+        "oca-checks-po": ([*oca("cli_po"), "--disable=po-pretty-format", *po_files], copy),
     }
     failed = []
     for name, (cmd, cwd) in checks.items():
