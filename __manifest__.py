@@ -35,6 +35,7 @@
         "wizards/payment_request_wizard_views.xml",
         "views/payment_request_views.xml",
         "views/payment_request_templates.xml",
+        "views/payment_request_terms_templates.xml",
         "views/payment_card_request_templates.xml",
         "views/sale_order_views.xml",
         "views/account_move_views.xml",
@@ -50,6 +51,9 @@
         "demo/payment_request_plan_demo.xml",
     ],
     "assets": {
+        "web.assets_frontend": [
+            "payment_request/static/src/js/payment_request_terms.js",
+        ],
         "web.assets_tests": [
             "payment_request/static/tests/tours/**/*",
         ],
