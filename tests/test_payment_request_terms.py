@@ -10,6 +10,7 @@ from odoo.tools import mute_logger
 from .. import const
 from .test_pay_page import PayPageCommon
 from .test_payment_request_wizard import RequestSendingCommon
+from .test_quote_approval import QuoteCommon
 
 TERMS_URL = "https://example.com/terms"
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) TermsTest/1.0"
@@ -236,6 +237,27 @@ class TestTermsOnThePayPage(PayPageCommon):
         self.assertIn("Europe/Brussels", html)
         other = self._create_request(amount=10.0, terms_required=False)
         self.assertNotIn("Terms and conditions accepted", self._receipt_html(other))
+
+
+@tagged("post_install", "-at_install")
+class TestTermsOfAnApprovedQuotation(QuoteCommon):
+    """A quotation is approved first, then paid on the same page: the box comes with the
+    payment form."""
+
+    def setUp(self):
+        _require_terms(self.env.company)
+        super().setUp()
+
+    @mute_logger("odoo.http")
+    def test_box_after_approval_and_payment_refused_without_it(self):
+        self.assertTrue(self.quote.terms_required)
+        self.assertNotIn('id="payment_request_terms"', self._page(self.quote).text)
+        self._approve()
+        self.assertIn('id="payment_request_terms"', self._page(self.quote).text)
+        answer = self._pay(self.quote)
+        self.assertIn("Accept the terms", answer["error"]["data"]["message"])
+        self.assertNotIn("error", self._pay(self.quote, terms_accepted=True))
+        self.assertTrue(self.quote.terms_accepted_date)
 
 
 @tagged("post_install", "-at_install")
