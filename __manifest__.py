@@ -29,12 +29,14 @@
         "data/payment_request_data.xml",
         "report/payment_request_reports.xml",
         "report/payment_request_templates.xml",
+        "report/payment_request_terms_templates.xml",
         "data/mail_message_subtype_data.xml",
         "data/mail_template_data.xml",
         "data/sms_template_data.xml",
         "wizards/payment_request_wizard_views.xml",
         "views/payment_request_views.xml",
         "views/payment_request_templates.xml",
+        "views/payment_request_terms_templates.xml",
         "views/payment_card_request_templates.xml",
         "views/sale_order_views.xml",
         "views/account_move_views.xml",
@@ -50,6 +52,9 @@
         "demo/payment_request_plan_demo.xml",
     ],
     "assets": {
+        "web.assets_frontend": [
+            "payment_request/static/src/js/payment_request_terms.js",
+        ],
         "web.assets_tests": [
             "payment_request/static/tests/tours/**/*",
         ],

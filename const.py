@@ -56,6 +56,10 @@ WORKFLOW_FIELDS = {
     "early_discount_amount",
     "early_discount_date",
     "deposit_order_id",
+    # The customer's acceptance of the terms, recorded by the pay page only.
+    "terms_accepted_date",
+    "terms_accepted_ip",
+    "terms_accepted_user_agent",
 }
 
 # Fields of a request that the rules of its document bound (purposes offered, amount due,
@@ -72,6 +76,11 @@ DOCUMENT_FIELDS = {
 }
 
 EXPIRY_BATCH_SIZE = 1000
+
+# What is kept of the customer's acceptance of the terms: an IPv6 address with its zone fits in
+# 64 characters; user agents are about 150 characters, some bots send kilobytes.
+TERMS_IP_MAX_LENGTH = 64
+TERMS_USER_AGENT_MAX_LENGTH = 512
 
 # Partial indexes of payment_request, name -> (columns, condition): the list's filters on rare
 # values, newest first (`id`), and the open requests by expiry for the expiry cron. Conditions

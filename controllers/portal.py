@@ -389,17 +389,20 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
         the route's query string (`offer`, `signature`). Paying with a saved card and saving a
         card are reserved to the customer, logged in: a forwarded link pays with a new card only.
         This is stricter than Odoo's /payment/pay, which only checks that the card is the
-        customer's.
+        customer's. A request that requires its terms is paid only with `terms_accepted` true,
+        and the acceptance is recorded on it.
 
         :raise ValidationError: for a wrong token, a request that cannot be paid (paid, closed, or
             with another attempt under way: a second tab paying at the same moment is refused
-            before any money moves, see `payment.request._lock_for_payment`), or payment
-            data that the page does not offer to whoever is paying
+            before any money moves, see `payment.request._lock_for_payment`), terms that the
+            request requires and that were not accepted, or payment data that the page does not
+            offer to whoever is paying
         """
         try:
             request_sudo = self._get_payment_request_sudo(request_id, access_token)
         except NotFound as error:
             raise ValidationError(request.env._("The access token is invalid.")) from error
+        terms_accepted = self._pop_terms_accepted(kwargs)
         self._validate_transaction_kwargs(kwargs)
         if kwargs.get("is_validation"):
             raise ValidationError(request.env._("A payment request cannot save a card only."))
@@ -413,8 +416,10 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
                 request.env._("Log in with the customer's account to save a card.")
             )
         attempt = request_sudo._check_payable()
+        request_sudo._check_terms_accepted(terms_accepted)
         amount = request_sudo._get_payment_amount(kwargs.get("amount"))
         self._check_offered_payment_params(kwargs, request_sudo, amount)
+        self._record_payment_request_terms(request_sudo)
         values = request_sudo._get_transaction_values(amount)
         for key in ("amount", "csrf_token", "is_validation"):
             kwargs.pop(key, None)
@@ -433,6 +438,30 @@ class PaymentRequestPortal(payment_portal.PaymentPortal):
             # the customer for someone else either.
             tx_sudo.tokenize = False
         return tx_sudo._get_processing_values()
+
+    @staticmethod
+    def _pop_terms_accepted(kwargs):
+        """Take out of the transaction route's `kwargs` whether the customer accepted the terms
+        of the request: it is not a value of the transaction.
+
+        :param dict kwargs: the parameters of the transaction route, changed in place
+        :return: whether the customer ticked the box of the terms
+        :rtype: bool
+        :raise ValidationError: for a value that is not a boolean
+        """
+        accepted = kwargs.pop("terms_accepted", False)
+        if not isinstance(accepted, bool):
+            raise ValidationError(request.env._("The payment data sent is invalid."))
+        return accepted
+
+    def _record_payment_request_terms(self, request_sudo):
+        """Record on the request the customer's acceptance of its terms, if it requires them:
+        from the address (Odoo's proxy mode reads it from the proxy's headers) and the browser
+        of this HTTP request."""
+        httprequest = request.httprequest
+        request_sudo._record_terms_acceptance(
+            httprequest.remote_addr, httprequest.user_agent.string
+        )
 
     @http.route(
         "/payment_request/<int:request_id>/approve", type="json", auth="public", methods=["POST"]

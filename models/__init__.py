@@ -27,6 +27,7 @@ from . import payment_request_quote
 from . import payment_request_receipt
 from . import payment_request_reminder
 from . import payment_request_seen
+from . import payment_request_terms
 
 # after the concerns whose actions it extends (amend, cancel, expire)
 from . import payment_request_partial

@@ -41,6 +41,17 @@ class ResCompany(models.Model):
     payment_request_privacy_url = fields.Char(
         string="Privacy Policy URL", help="Linked from the payment request messages and page."
     )
+    # === TERMS AND CONDITIONS === #
+    payment_request_terms_required = fields.Boolean(
+        string="Customers Accept the Terms",
+        help="New payment requests ask the customer to accept your terms and conditions before "
+        "paying; each request can change it.",
+    )
+    payment_request_terms_url = fields.Char(
+        string="Terms and Conditions URL",
+        help="The page of your terms and conditions, linked from the box that the customer "
+        "ticks on the payment page.",
+    )
 
     payment_request_auto_refund_duplicates = fields.Boolean(
         string="Refund Duplicate Payments",
@@ -238,10 +249,16 @@ class ResCompany(models.Model):
                     )
                 )
 
-    @api.constrains("payment_request_legal_url", "payment_request_privacy_url")
+    @api.constrains(
+        "payment_request_legal_url", "payment_request_privacy_url", "payment_request_terms_url"
+    )
     def _check_payment_request_urls(self):
         for company in self:
-            for url in (company.payment_request_legal_url, company.payment_request_privacy_url):
+            for url in (
+                company.payment_request_legal_url,
+                company.payment_request_privacy_url,
+                company.payment_request_terms_url,
+            ):
                 if url and not url.startswith(("https://", "http://", "/")):
                     raise ValidationError(
                         self.env._(
@@ -249,6 +266,18 @@ class ResCompany(models.Model):
                             url=url,
                         )
                     )
+
+    @api.constrains("payment_request_terms_required", "payment_request_terms_url")
+    def _check_payment_request_terms(self):
+        for company in self:
+            if company.payment_request_terms_required and not company.payment_request_terms_url:
+                raise ValidationError(
+                    self.env._(
+                        "Enter the address of the terms and conditions of %(company)s that "
+                        "customers accept before paying.",
+                        company=company.name,
+                    )
+                )
 
     # === REMINDERS === #
     @api.constrains("payment_request_reminder_email_percent", "payment_request_reminder_sms_hours")

@@ -28,6 +28,12 @@ class ResConfigSettings(models.TransientModel):
     payment_request_privacy_url = fields.Char(
         related="company_id.payment_request_privacy_url", readonly=False
     )
+    payment_request_terms_required = fields.Boolean(
+        related="company_id.payment_request_terms_required", readonly=False
+    )
+    payment_request_terms_url = fields.Char(
+        related="company_id.payment_request_terms_url", readonly=False
+    )
     payment_request_auto_refund_duplicates = fields.Boolean(
         related="company_id.payment_request_auto_refund_duplicates", readonly=False
     )

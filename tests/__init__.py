@@ -21,6 +21,7 @@ from . import test_payment_request_reminder
 from . import test_payment_request_rpc
 from . import test_payment_request_rules
 from . import test_payment_request_seen
+from . import test_payment_request_terms
 from . import test_payment_request_sending
 from . import test_payment_request_tours
 from . import test_payment_request_wizard

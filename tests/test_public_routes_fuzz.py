@@ -260,8 +260,12 @@ class TestPublicRoutesFuzz(QuoteCommon):
             label="params",
         )
 
-    def _valid_transaction(self, record, path_id, method, params, validation=False):
-        """Whether a transaction route may accept the parameters (for the public user)."""
+    def _valid_transaction(self, record, path_id, method, params, validation=False, terms=False):
+        """Whether a transaction route may accept the parameters (for the public user).
+
+        :param bool terms: whether the route takes `terms_accepted` (a request that does not
+            require its terms accepts either boolean)
+        """
         allowed = {
             "access_token",
             "provider_id",
@@ -276,6 +280,8 @@ class TestPublicRoutesFuzz(QuoteCommon):
         }
         if validation:
             allowed.add("reference_prefix")
+        if terms:
+            allowed.add("terms_accepted")
         tokenize_ok = validation or params.get("tokenization_requested", False) is False
         validation_ok = (
             params.get("is_validation") in (None, False, True)
@@ -294,6 +300,7 @@ class TestPublicRoutesFuzz(QuoteCommon):
             and type(params.get("payment_method_id")) is int
             and tokenize_ok
             and validation_ok
+            and type(params.get("terms_accepted", False)) is bool
         )
 
     @mute_logger("odoo.http")
@@ -302,7 +309,9 @@ class TestPublicRoutesFuzz(QuoteCommon):
     def test_fuzz_transaction(self, data):
         path_id = self._path_id(data, self.request)
         method = self._method(data, "POST")
-        params = self._transaction_params(data, self.request)
+        params = self._transaction_params(
+            data, self.request, terms_accepted=_maybe(True, st.one_of(st.just(False), JSON_JUNK))
+        )
         # The options that the page offered the visitor, signed into its form's route.
         offered = parse_qs(urlsplit(self.transaction_route).query)
         query = data.draw(
@@ -312,9 +321,9 @@ class TestPublicRoutesFuzz(QuoteCommon):
             ),
             label="query",
         )
-        valid = self._valid_transaction(self.request, path_id, method, params) and query == {
-            key: values[0] for key, values in offered.items()
-        }
+        valid = self._valid_transaction(
+            self.request, path_id, method, params, terms=True
+        ) and query == {key: values[0] for key, values in offered.items()}
         _response, _answer, succeeded = self._check(
             valid,
             lambda: self._call(

@@ -95,6 +95,14 @@ class PaymentRequestWizard(models.TransientModel):
     minimum_amount = fields.Monetary(
         help="The least the customer may pay at once, unless they pay all that remains.",
     )
+    terms_required = fields.Boolean(
+        string="Customer must accept the terms",
+        compute="_compute_terms_required",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="The customer ticks a box accepting the company's terms and conditions before paying.",
+    )
     channel = fields.Selection(
         selection=const.CHANNELS,
         required=True,
@@ -261,6 +269,15 @@ class PaymentRequestWizard(models.TransientModel):
             wizard.description = source.get("description") or False
             wizard.external_reference = source.get("external_reference") or False
 
+    @api.depends("company_id", "request_id")
+    def _compute_terms_required(self):
+        for wizard in self:
+            wizard.terms_required = (
+                wizard.request_id.terms_required
+                if wizard.request_id
+                else wizard.company_id.payment_request_terms_required
+            )
+
     def _get_proposed_contact(self):
         """Return the email and number proposed: the customer's, else the document's own (an
         opportunity's, typed before its customer was created)."""
@@ -303,6 +320,9 @@ class PaymentRequestWizard(models.TransientModel):
     def action_send(self):
         """Create (or reuse) the requests and send their links; report skipped records."""
         self.ensure_one()
+        if self.request_id and self.request_id.terms_required != self.terms_required:
+            # Resent or amended (the new request copies it): the request changes first.
+            self.request_id.terms_required = self.terms_required
         if self.mode == "resend":
             self.request_id.action_resend(
                 channel=self.channel,
@@ -338,6 +358,7 @@ class PaymentRequestWizard(models.TransientModel):
             amount=self.amount,
             description=self.description,
             external_reference=self.external_reference,
+            terms_required=self.terms_required,
             **self._get_partial_payment_values(),
         )
         return request._get_form_action()
@@ -354,6 +375,7 @@ class PaymentRequestWizard(models.TransientModel):
             self.purpose,
             self.channel,
             amount=self.amount,
+            terms_required=self.terms_required,
             **self._get_partial_payment_values(),
         )
         return self._bulk_report(requests, skipped)
