@@ -13,7 +13,10 @@ Each step is idempotent and skipped in well under a second when nothing changed:
    (checked against its ``.sha256``), a shallow clone of Odoo's 18.0 branch.
 3. **A virtual environment** ``.venv/`` with the pinned ``tools/requirements.txt``, installed
    with ``uv`` (pinned in ``tools/requirements-bootstrap.txt``; pip when uv cannot be had).
-4. **PostgreSQL** is started, with a role for the current user, by ``tools/odoo_env.py`` when
+4. **axe-core** (the accessibility engine of the Odoo suite's page checks) in
+   ``tools/a11y/node_modules/``, pinned with its integrity by ``tools/a11y/package-lock.json``
+   and installed with ``npm ci`` (Debian's ``nodejs`` and ``npm`` when no ``npm`` is found).
+5. **PostgreSQL** is started, with a role for the current user, by ``tools/odoo_env.py`` when
    the harness needs it.
 
 A step that is interrupted or fails leaves no stamp: the next run redoes it from scratch
@@ -50,6 +53,9 @@ SETUP_LOCK = ROOT / ".setup.lock"
 LOCK = TOOLS / "requirements.txt"
 BOOTSTRAP_LOCK = TOOLS / "requirements-bootstrap.txt"
 SHARED_ODOO = ROOT.parent / "shared" / "odoo"
+A11Y = TOOLS / "a11y"
+A11Y_LOCK = A11Y / "package-lock.json"
+AXE_SCRIPT = A11Y / "node_modules" / "axe-core" / "axe.min.js"
 PINNED_ARCHIVE = "odoo-18.0-1b5d1564.tar.xz"
 ODOO_GIT = "https://github.com/odoo/odoo.git"
 STAMP = ".payment_request-stamp.json"
@@ -178,15 +184,17 @@ def step_debian(odoo_free):
     missing = missing_debian_packages(packages)
     if missing is None:
         say(
-            "1/3 Debian packages: not a Debian system, skipped (install them yourself: "
+            "1/4 Debian packages: not a Debian system, skipped (install them yourself: "
             + " ".join(DEBIAN_PACKAGES)
             + ")"
         )
         return
     missing += python_packages_needed()
+    if packages and not shutil.which("npm"):
+        missing += ["nodejs", "npm"]
     if not missing:
         what = f"all {len(packages)} present" if packages else "none needed (Odoo-free part)"
-        say(f"1/3 Debian packages: {what} ({elapsed(started)})")
+        say(f"1/4 Debian packages: {what} ({elapsed(started)})")
         return
     update = privileged(["apt-get", "update", "-q"])
     apt_install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]
@@ -198,7 +206,7 @@ def step_debian(odoo_free):
             f"sudo. Run:\n    sudo apt-get update && sudo {shlex.join(apt_install)}\n"
             "then run make again.",
         )
-    say(f"1/3 Debian packages: installing {len(missing)}: {' '.join(missing)}")
+    say(f"1/4 Debian packages: installing {len(missing)}: {' '.join(missing)}")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     for cmd in (update, install):
         say(f"    {shlex.join(cmd)}")
@@ -210,7 +218,7 @@ def step_debian(odoo_free):
     still = missing_debian_packages(missing)
     if still:
         raise SetupError("Debian packages", f"still missing after apt-get: {' '.join(still)}")
-    say(f"1/3 Debian packages: installed in {elapsed(started)}")
+    say(f"1/4 Debian packages: installed in {elapsed(started)}")
 
 
 # === 2. ODOO SOURCE === #
@@ -293,37 +301,37 @@ def step_odoo():
         tree = Path(os.environ["ODOO_PATH"]).expanduser().resolve()
         if not (tree / "odoo-bin").is_file():
             raise SetupError("Odoo source", f"ODOO_PATH={tree} holds no odoo-bin")
-        say(f"2/3 Odoo source: ODOO_PATH={tree}, used as it is")
+        say(f"2/4 Odoo source: ODOO_PATH={tree}, used as it is")
         return tree
     source = archive_source()
     stamp = read_stamp(ODOO_DIR)
     if stamp and (ODOO_DIR / "odoo-bin").is_file():
         wanted = archive_key(*source[:2]) if source else None
         if wanted is None or stamp.get("source") == wanted:
-            say(f"2/3 Odoo source: .odoo/ up to date ({stamp['origin']}, {elapsed(started)})")
+            say(f"2/4 Odoo source: .odoo/ up to date ({stamp['origin']}, {elapsed(started)})")
             return ODOO_DIR
-        say(f"2/3 Odoo source: .odoo/ came from {stamp['source']}, {wanted} is wanted: redoing")
+        say(f"2/4 Odoo source: .odoo/ came from {stamp['source']}, {wanted} is wanted: redoing")
     elif ODOO_DIR.exists():
-        say("2/3 Odoo source: .odoo/ is incomplete (no stamp): removing it")
+        say("2/4 Odoo source: .odoo/ is incomplete (no stamp): removing it")
     remove(ODOO_DIR)
     partial = ROOT / ".odoo.partial"
     remove(partial)
     try:
         if source:
             archive, expected, origin = source
-            say(f"2/3 Odoo source: {origin} {archive.name} -> .odoo/")
+            say(f"2/4 Odoo source: {origin} {archive.name} -> .odoo/")
             tree = unpack(archive, expected, partial)
             key = archive_key(archive, expected)
             origin = f"{origin} {archive.name}"
         else:
-            say("2/3 Odoo source: no archive here, cloning Odoo's 18.0 branch -> .odoo/")
+            say("2/4 Odoo source: no archive here, cloning Odoo's 18.0 branch -> .odoo/")
             tree, key = clone(partial)
             origin = "git clone"
         tree.replace(ODOO_DIR)
         write_stamp(ODOO_DIR, {"source": key, "origin": origin})
     finally:
         remove(partial)
-    say(f"2/3 Odoo source: .odoo/ ready in {elapsed(started)}")
+    say(f"2/4 Odoo source: .odoo/ ready in {elapsed(started)}")
     return ODOO_DIR
 
 
@@ -369,16 +377,16 @@ def step_venv(odoo_free):
     if stamp and venv_python().exists():
         same = stamp.get("locks") == wanted["locks"] and stamp.get("python") == wanted["python"]
         if same and (stamp.get("extent") == "full" or odoo_free):
-            say(f"3/3 Python environment: .venv/ up to date ({elapsed(started)})")
+            say(f"3/4 Python environment: .venv/ up to date ({elapsed(started)})")
             return venv_python()
-        say("3/3 Python environment: the locks, the Python or the extent changed: redoing .venv/")
+        say("3/4 Python environment: the locks, the Python or the extent changed: redoing .venv/")
     elif VENV.exists():
-        say("3/3 Python environment: .venv/ is incomplete (no stamp): removing it")
+        say("3/4 Python environment: .venv/ is incomplete (no stamp): removing it")
     # A venv's scripts name their own folder: it is built in place, and complete only once
     # the stamp is written (a failure below leaves none, so the next run starts over).
     remove(VENV)
     step = "Python environment"
-    say(f"3/3 Python environment: making .venv/ with {sys.executable} ({wanted['python']})")
+    say(f"3/4 Python environment: making .venv/ with {sys.executable} ({wanted['python']})")
     run_step(step, [sys.executable, "-m", "venv", str(VENV)])
     python = venv_python()
     pip = [str(python), "-m", "pip", "--disable-pip-version-check"]
@@ -399,8 +407,38 @@ def step_venv(odoo_free):
         say("    uv is not available: installing with pip (slower)")
         run_step(step, [*pip, "install", "--progress-bar", "off", *what])
     write_stamp(VENV, wanted)
-    say(f"3/3 Python environment: .venv/ ready in {elapsed(started)}")
+    say(f"3/4 Python environment: .venv/ ready in {elapsed(started)}")
     return python
+
+
+# === 4. AXE-CORE === #
+
+
+def step_axe():
+    """Install the pinned axe-core with ``npm ci`` (integrity checked against the lock)."""
+    started = time.monotonic()
+    wanted = {"lock": sha256_file(A11Y_LOCK)}
+    modules = A11Y / "node_modules"
+    if read_stamp(modules) == wanted and AXE_SCRIPT.is_file():
+        say(f"4/4 axe-core: tools/a11y/node_modules/ up to date ({elapsed(started)})")
+        return
+    npm = shutil.which("npm")
+    if not npm:
+        raise SetupError(
+            "axe-core",
+            "npm is not installed (Debian: apt-get install nodejs npm); it installs the pinned "
+            "axe-core of tools/a11y/package-lock.json for the accessibility tests.",
+        )
+    say("4/4 axe-core: npm ci in tools/a11y/ (pinned in package-lock.json)")
+    remove(modules)
+    run_step(
+        "axe-core",
+        [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix", str(A11Y)],
+    )
+    if not AXE_SCRIPT.is_file():
+        raise SetupError("axe-core", f"npm ci did not install {AXE_SCRIPT.relative_to(ROOT)}")
+    write_stamp(modules, wanted)
+    say(f"4/4 axe-core: ready in {elapsed(started)}")
 
 
 # === MAIN === #
@@ -465,15 +503,17 @@ def _setup(odoo_free):
     if not odoo_free:
         odoo = imported_odoo(python) if python and not os.environ.get("ODOO_PATH") else None
         if odoo:
-            say(f"2/3 Odoo source: the one PYTHON imports ({odoo}), used as it is")
+            say(f"2/4 Odoo source: the one PYTHON imports ({odoo}), used as it is")
         else:
             odoo = step_odoo()
     if python:
-        say(f"3/3 Python environment: PYTHON={python}, used as it is")
+        say(f"3/4 Python environment: PYTHON={python}, used as it is")
     else:
         python = step_venv(odoo_free)
         if odoo:
             link_odoo(VENV, odoo)
+    if not odoo_free:
+        step_axe()
     say(f"Set-up done in {elapsed(started)}")
     return python, odoo
 

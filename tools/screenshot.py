@@ -109,6 +109,15 @@ def main():
     chrome = Chrome(args.width, args.height)
     try:
         chrome.call("Network.enable")
+        # Headless windows are at least 500 px wide: the viewport is set to the size asked
+        # (a phone's 390 px included), as a phone of that width shows the page.
+        chrome.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=args.width,
+            height=args.height,
+            deviceScaleFactor=1,
+            mobile=args.width < 576,
+        )
         if args.login:
             session = requests.Session()
             response = session.post(
