@@ -35,6 +35,7 @@
         "data/sms_template_data.xml",
         "wizards/payment_request_wizard_views.xml",
         "views/payment_request_views.xml",
+        "views/payment_form_templates.xml",
         "views/payment_request_templates.xml",
         "views/payment_request_terms_templates.xml",
         "views/payment_card_request_templates.xml",
@@ -53,6 +54,8 @@
     ],
     "assets": {
         "web.assets_frontend": [
+            "payment_request/static/src/scss/payment_request_page.scss",
+            "payment_request/static/src/xml/name_and_signature.xml",
             "payment_request/static/src/js/payment_request_terms.js",
         ],
         "web.assets_tests": [

@@ -1,10 +1,76 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+import re
+
 from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
+
+HEX_COLOR = re.compile(r"^#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
+# WCAG 2.1: 4.5:1 for the button's text (1.4.3), 3:1 for the button against the white page
+# (1.4.11, non-text contrast).
+TEXT_CONTRAST = 4.5
+BUTTON_CONTRAST = 3.0
+
+
+def parse_hex_color(value):
+    """Return ``(r, g, b)`` (0-255) of a ``#rrggbb`` or ``#rgb`` colour, or None."""
+    match = HEX_COLOR.match((value or "").strip())
+    if not match:
+        return None
+    digits = match[1] if len(match[1]) == 6 else "".join(char * 2 for char in match[1])
+    return tuple(int(digits[index : index + 2], 16) for index in (0, 2, 4))
+
+
+def relative_luminance(rgb):
+    """The relative luminance of an sRGB colour, as WCAG 2.1 defines it."""
+
+    def channel(value):
+        value /= 255
+        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (channel(value) for value in rgb)
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast_ratio(first, second):
+    """The contrast ratio of two sRGB colours (1 to 21)."""
+    lighter, darker = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def mix(rgb, other, share):
+    """`rgb` moved towards `other` by `share` (0 to 1)."""
+    return tuple(
+        round(value + (target - value) * share) for value, target in zip(rgb, other, strict=True)
+    )
+
+
+def hex_color(rgb):
+    red, green, blue = rgb
+    return f"#{red:02x}{green:02x}{blue:02x}"
+
+
+def accessible_button_colors(color):
+    """Return the colours of a button in the brand colour `color`, or None (not a colour).
+
+    The colour is darkened until the button stands out on the white page (3:1); its text is
+    white or black, whichever contrasts more (always at least 4.5:1, whatever the colour); on
+    hover the button moves away from its text's colour, so the contrast only grows.
+
+    :return: ``{"background", "text", "hover"}``, as ``#rrggbb``
+    """
+    rgb = parse_hex_color(color)
+    if rgb is None:
+        return None
+    white, black = (255, 255, 255), (0, 0, 0)
+    while contrast_ratio(rgb, white) < BUTTON_CONTRAST:
+        rgb = mix(rgb, black, 0.05)
+    text = max((white, black), key=lambda candidate: contrast_ratio(rgb, candidate))
+    hover = mix(rgb, black if text == white else white, 0.15)
+    return {"background": hex_color(rgb), "text": hex_color(text), "hover": hex_color(hover)}
 
 
 class ResCompany(models.Model):
@@ -162,6 +228,12 @@ class ResCompany(models.Model):
                 company.payment_request_sequence_id = sequence
             sequences |= company.payment_request_sequence_id
         return sequences
+
+    def _get_payment_request_brand_colors(self):
+        """Return the colours of the pay page's buttons in the company's primary colour (its
+        documents' brand colour), made accessible, or None when it has none."""
+        self.ensure_one()
+        return accessible_button_colors(self.primary_color)
 
     @api.model
     def _payment_request_adopt_main_sequence(self):
