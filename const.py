@@ -375,3 +375,13 @@ PLAN_FIELDS = {
     "plan_charge_state",
 }
 WORKFLOW_FIELDS |= PLAN_FIELDS
+
+# === QR CODES OF THE LINK === #
+
+# The QR code of a request's link, as Odoo's barcode route draws it (ir.actions.report.barcode):
+# the form and the PDFs scale the one image; the email asks the route for its own size. Level M
+# (15% damage) for a code printed on paper; quiet=0 keeps the 4-module margin a phone needs
+# around it (the route's default, quiet=1, draws none for a QR code).
+QR_CODE_SIZE = 300
+QR_CODE_EMAIL_SIZE = 150
+QR_CODE_OPTIONS = {"barLevel": "M", "quiet": 0}
