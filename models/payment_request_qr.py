@@ -8,6 +8,8 @@ service sees the link."""
 import base64
 from urllib.parse import urlencode
 
+from reportlab.graphics.barcode.qr import QrCodeWidget
+
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -63,31 +65,52 @@ class PaymentRequest(models.Model):
     def _get_qr_code_png(self, size):
         """Return the QR code of the payment link as a PNG image.
 
-        :param int size: its width and height, in pixels
+        :param int size: about its width and height, in pixels (`_get_qr_code_pixels`)
         :rtype: bytes
         """
         self.ensure_one()
+        link = self._get_payment_link()
+        pixels = self._get_qr_code_pixels(link, size)
         return self.env["ir.actions.report"].barcode(
-            "QR", self._get_payment_link(), width=size, height=size, **const.QR_CODE_OPTIONS
+            "QR", link, width=pixels, height=pixels, **const.QR_CODE_OPTIONS
         )
+
+    @api.model
+    def _get_qr_code_pixels(self, value, size):
+        """Return the size nearest `size` at which Odoo draws the QR code of `value` sharp: a
+        whole number of pixels per module. At any other size reportlab draws the modules at
+        fractional coordinates and its anti-aliasing leaves grey lines between their rows, that
+        scanners trip on (zbarimg reads no 150-pixel code of a link).
+
+        :param str value: what the code holds
+        :param int size: the size wanted, in pixels
+        :rtype: int
+        """
+        # The encoder of Odoo's drawing (createBarcodeDrawing('QR')): the same version.
+        widget = QrCodeWidget(value, barLevel=const.QR_CODE_OPTIONS["barLevel"])
+        widget.qr.make()
+        modules = widget.qr.getModuleCount() + 2 * const.QR_CODE_BORDER
+        return modules * max(1, round(size / modules))
 
     def _get_qr_code_url(self, size=const.QR_CODE_EMAIL_SIZE):
         """Return the absolute URL of the QR code of the payment link on Odoo's public barcode
         route, for an email (a mail client shows no data: image); empty unless the link can
         be paid.
 
-        :param int size: its width and height, in pixels
+        :param int size: about its width and height, in pixels (`_get_qr_code_pixels`)
         :rtype: str
         """
         self.ensure_one()
         if not self._is_link_payable():
             return ""
+        link = self._get_payment_link()
+        pixels = self._get_qr_code_pixels(link, size)
         query = urlencode(
             {
                 "barcode_type": "QR",
-                "value": self._get_payment_link(),
-                "width": size,
-                "height": size,
+                "value": link,
+                "width": pixels,
+                "height": pixels,
                 **const.QR_CODE_OPTIONS,
             }
         )

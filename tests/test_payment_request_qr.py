@@ -88,15 +88,38 @@ class TestPaymentRequestQr(QrCodeCommon):
             qr_code = request.with_user(self.salesman).qr_code
         barcode.assert_called_once()
         self.assertEqual(barcode.call_args.args[1:], ("QR", link))
-        self.assertEqual(barcode.call_args.kwargs["width"], const.QR_CODE_SIZE)
+        size = request._get_qr_code_pixels(link, const.QR_CODE_SIZE)
+        self.assertEqual(
+            barcode.call_args.kwargs, {"width": size, "height": size, **const.QR_CODE_OPTIONS}
+        )
         self.assertEqual(request.payment_link, link)
         self.assertTrue(request.access_token)
-        self._assert_png(qr_code, const.QR_CODE_SIZE)
+        self._assert_png(qr_code, size)
         drawn = base64.b64decode(qr_code)
         redrawn = request._get_qr_code_png(const.QR_CODE_SIZE)
         self.assertEqual(code_difference(drawn, redrawn), 0)
         other = self._open_request()
         self.assertGreater(code_difference(drawn, base64.b64decode(other.qr_code)), 1000)
+
+    def test_qr_code_is_sharp(self):
+        """The code is drawn at a whole number of pixels per module, near the size asked:
+        black and white only, without the grey lines between rows that reportlab's
+        anti-aliasing draws at other sizes (and that scanners trip on)."""
+        request = self._open_request()
+        link = request._get_payment_link()
+        # Version 6 at level M (41 modules) and its 4-module margins on each side.
+        value = "https://example.com/payment_request/42?access_token=" + "5f0c7a7e" * 4 + "abcd"
+        self.assertEqual(request._get_qr_code_pixels(value, 300), 49 * 6)
+        self.assertEqual(request._get_qr_code_pixels(value, 150), 49 * 3)
+        # Version 15 (77 modules): never less than a pixel a module.
+        self.assertEqual(request._get_qr_code_pixels("x" * 400, 10), 85)
+        image = Image.open(io.BytesIO(base64.b64decode(request.qr_code))).convert("L")
+        self.assertFalse([value for value in image.getdata() if 40 < value < 215])
+        blurred = self.env["ir.actions.report"].barcode(
+            "QR", link, width=300, height=300, **const.QR_CODE_OPTIONS
+        )
+        image = Image.open(io.BytesIO(blurred)).convert("L")
+        self.assertTrue([value for value in image.getdata() if 40 < value < 215])
 
     def test_no_qr_code_unless_the_link_can_be_paid(self):
         """Draft, cancelled, paid and expired requests have no QR code nor link to give; an
@@ -142,7 +165,9 @@ class TestPaymentRequestQr(QrCodeCommon):
         link = request.get_base_url() + request.get_portal_url()
         self.assertEqual(query["value"], [link])
         self.assertEqual(query["barcode_type"], ["QR"])
-        self.assertEqual(query["width"], [str(const.QR_CODE_EMAIL_SIZE)])
+        size = request._get_qr_code_pixels(link, const.QR_CODE_EMAIL_SIZE)
+        self.assertEqual((query["width"], query["height"]), ([str(size)], [str(size)]))
+        self.assertEqual(images[0].get("width"), "150")
         self.assertIn("value=http", images[0].get("src"))
         self.assertIn("access_token%3D" + request.access_token, images[0].get("src"))
         self.assertIn("Or scan this code with your phone", body)
@@ -226,14 +251,12 @@ class TestPaymentRequestQrRoute(PayPageCommon):
         response = self.url_open(f"{url.path}?{url.query}")
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.headers["Content-Type"], "image/png")
+        link = self.request._get_payment_link()
+        size = self.request._get_qr_code_pixels(link, const.QR_CODE_EMAIL_SIZE)
         image = Image.open(io.BytesIO(response.content))
-        self.assertEqual(image.size, (const.QR_CODE_EMAIL_SIZE, const.QR_CODE_EMAIL_SIZE))
+        self.assertEqual(image.size, (size, size))
         expected = self.env["ir.actions.report"].barcode(
-            "QR",
-            self.request._get_payment_link(),
-            width=const.QR_CODE_EMAIL_SIZE,
-            height=const.QR_CODE_EMAIL_SIZE,
-            **const.QR_CODE_OPTIONS,
+            "QR", link, width=size, height=size, **const.QR_CODE_OPTIONS
         )
         self.assertEqual(code_difference(response.content, expected), 0)
 
