@@ -30,6 +30,7 @@
         "report/payment_request_reports.xml",
         "report/payment_request_templates.xml",
         "report/payment_request_terms_templates.xml",
+        "report/payment_request_qr_templates.xml",
         "data/mail_message_subtype_data.xml",
         "data/mail_template_data.xml",
         "data/sms_template_data.xml",

@@ -384,3 +384,16 @@ PLAN_FIELDS = {
     "plan_charge_state",
 }
 WORKFLOW_FIELDS |= PLAN_FIELDS
+
+# === QR CODES OF THE LINK === #
+
+# The QR code of a request's link, as Odoo's barcode route draws it (ir.actions.report.barcode):
+# the form and the PDFs scale down the one image, the email asks the route for its own. Level M
+# (15% damage) for a code printed on paper; quiet=0 keeps the 4-module margin a phone needs
+# around it (the route's default, quiet=1, draws none for a QR code). The sizes are targets:
+# the code is drawn at the nearest whole number of pixels per module (`_get_qr_code_pixels`).
+QR_CODE_SIZE = 300
+# Shown at 150 px in the email, drawn twice as large for high-density screens.
+QR_CODE_EMAIL_SIZE = 300
+QR_CODE_BORDER = 4
+QR_CODE_OPTIONS = {"barLevel": "M", "quiet": 0, "barBorder": QR_CODE_BORDER}

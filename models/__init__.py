@@ -5,6 +5,7 @@ from . import account_move_autopay
 from . import account_move_due
 from . import account_move_opportunity
 from . import account_move_plan
+from . import account_move_qr
 from . import account_payment
 from . import crm_lead
 from . import ir_sequence
@@ -23,6 +24,7 @@ from . import payment_request_document
 from . import payment_request_due
 from . import payment_request_duplicate
 from . import payment_request_portal
+from . import payment_request_qr
 from . import payment_request_quote
 from . import payment_request_receipt
 from . import payment_request_reminder
@@ -45,6 +47,7 @@ from . import res_config_settings
 from . import res_partner
 from . import sale_order
 from . import sale_order_opportunity
+from . import sale_order_qr
 from . import sale_order_quote
 
 # after the quotation's hooks that it extends

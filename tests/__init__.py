@@ -17,6 +17,7 @@ from . import test_payment_request
 from . import test_payment_request_analysis
 from . import test_payment_request_data
 from . import test_payment_request_messages
+from . import test_payment_request_qr
 from . import test_payment_request_reminder
 from . import test_payment_request_rpc
 from . import test_payment_request_rules

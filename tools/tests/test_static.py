@@ -15,7 +15,16 @@ from lxml import etree
 ROOT = Path(__file__).resolve().parents[2]
 ADDON = "payment_request"
 # Packages that Odoo itself requires (its requirements.txt): the addon may import them freely.
-ODOO_REQUIREMENTS = {"babel", "lxml", "markupsafe", "psycopg2", "pytz", "requests", "werkzeug"}
+ODOO_REQUIREMENTS = {
+    "babel",
+    "lxml",
+    "markupsafe",
+    "psycopg2",
+    "pytz",
+    "reportlab",
+    "requests",
+    "werkzeug",
+}
 MANIFEST = ast.literal_eval((ROOT / "__manifest__.py").read_text(encoding="utf-8"))
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\{\{.*?\}\}")
 
