@@ -109,8 +109,8 @@ class AccessibilityCommon(QuoteCommon, PlanCommon):
             overwrite=True,
         )
         cls.customer.tz = "Europe/Paris"
-        # Odoo's own brand colours for the documents: the pay button takes the primary one.
-        cls.company.write({"primary_color": "#875A7B", "secondary_color": "#F0F0F0"})
+        # A brand colour too light for a button on white: the page darkens it, with black text.
+        cls.company.write({"primary_color": "#FFD700", "secondary_color": "#F0F0F0"})
         if not AXE_SCRIPT.is_file():
             raise AssertionError(
                 f"{AXE_SCRIPT} is missing: `make setup` installs the pinned axe-core"
@@ -174,6 +174,20 @@ class TestAccessibility(AccessibilityCommon):
 
     def test_open_request(self):
         self.assert_accessible_everywhere(self._url(self.request))
+
+    def test_open_request_with_terms_to_accept_and_legal_links(self):
+        self.company.write(
+            {
+                "payment_request_terms_required": True,
+                "payment_request_terms_url": "https://example.com/terms",
+                "payment_request_legal_url": "https://example.com/legal",
+                "payment_request_privacy_url": "https://example.com/privacy",
+            }
+        )
+        request = self._create_request(amount=240.0)
+        request.action_open()
+        self.assertTrue(request.terms_required)
+        self.assert_accessible_everywhere(self._url(request))
 
     def test_partly_paid_request_with_an_amount_refused(self):
         request = self._create_request(
@@ -354,6 +368,12 @@ class TestKeyboardOnly(AccessibilityCommon):
         label = keyboard.evaluate("document.activeElement.textContent.trim()")
         self.assertRegex(label, r"^Pay .*120\.00")
         self.assertFalse(keyboard.evaluate("document.activeElement.disabled"))
+        # The company's yellow, too light for a button on white, darkened, with black text.
+        colors = keyboard.evaluate(
+            "(() => { const style = getComputedStyle(document.activeElement);"
+            " return [style.backgroundColor, style.color]; })()"
+        )
+        self.assertEqual(colors, ["rgb(169, 142, 0)", "rgb(0, 0, 0)"])
         keyboard.press("Enter")
         self.assertTrue(
             keyboard.wait_for("!!document.querySelector('.o_payment_request_status_paid')"),
