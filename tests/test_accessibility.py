@@ -47,11 +47,13 @@ AXE_CODE = """
     });
     const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
     const report = [];
+    const checked = [];
     const check = async (label) => {
         const results = await axe.run(document, {
             runOnly: {type: "tag", values: %(tags)s},
             resultTypes: ["violations"],
         });
+        checked.push(`${label}: ${results.passes.length} rules passed`);
         for (const violation of results.violations) {
             for (const node of violation.nodes) {
                 report.push(
@@ -78,6 +80,10 @@ AXE_CODE = """
     if (report.length) {
         console.error(`axe-core: ${report.length} violation(s)\\n` + report.join("\\n"));
     } else {
+        console.log(
+            `axe-core ${axe.version} on ${location.pathname} at ${innerWidth} px, ` +
+            `${document.documentElement.lang}: 0 violations (${checked.join("; ")})`
+        );
         console.log("test successful");
     }
 })();
@@ -147,6 +153,8 @@ class AccessibilityCommon(QuoteCommon, PlanCommon):
             "then": json.dumps([list(step) for step in then]),
             "before": before,
         }
+        # The request's page speaks the customer's language; Odoo's own pages the visitor's.
+        cookies = {"frontend_lang": lang, **(cookies or {})}
         self.browser_js(url, code, ready=READY, timeout=90, cookies=cookies)
 
     def assert_accessible_everywhere(self, url, then=(), cookies=None):
