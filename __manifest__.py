@@ -3,7 +3,7 @@
 {
     "name": "Payment Requests",
     "summary": "Ask customers to pay remotely: a tracked request with a secure payment link",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Accounting/Payment",
     "website": "https://github.com/payment-request/payment_request",
     "author": "payment_request authors",

@@ -69,7 +69,7 @@ def asset_paths():
 
 
 def test_manifest_contract():
-    assert MANIFEST["version"] == "18.0.1.3.0"
+    assert MANIFEST["version"] == "18.0.1.4.0"
     assert MANIFEST["license"] == "LGPL-3"
     assert MANIFEST["installable"] is True
     for module in ("account_payment", "sale", "sale_crm", "sms", "portal", "payment_stripe"):
