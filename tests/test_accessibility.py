@@ -14,6 +14,8 @@ from datetime import timedelta
 from pathlib import Path
 from unittest.mock import patch
 
+from freezegun import freeze_time
+
 from odoo.tests import TransactionCase
 from odoo.tests import tagged
 from odoo.tests.common import ChromeBrowser
@@ -22,6 +24,7 @@ from odoo.tests.common import ChromeBrowserException
 from ..models.res_company import accessible_button_colors
 from ..models.res_company import contrast_ratio
 from ..models.res_company import parse_hex_color
+from .common import PaymentRequestCommon
 from .test_payment_plan import PlanCommon
 from .test_quote_approval import QuoteCommon
 
@@ -202,6 +205,13 @@ class TestAccessibility(AccessibilityCommon):
             amount=300.0, allow_partial_payment=True, minimum_amount=50.0
         )
         request.action_open()
+        page = self.url_open(self._url(request) + "&amount=10").text
+        # The refusal is an alert (announced at once) and describes the field it is about.
+        self.assertRegex(page, r'id="payment_request_amount_error"[^>]*role="alert"')
+        self.assertIn(
+            'aria-describedby="payment_request_amount_help payment_request_amount_error"', page
+        )
+        self.assertIn('aria-invalid="true"', page)
         self.assert_accessible_everywhere(self._url(request) + "&amount=10")
 
     def test_expired_cancelled_and_paid_requests(self):
@@ -291,6 +301,29 @@ class TestBrandColors(TransactionCase):
         self.assertEqual(company._get_payment_request_brand_colors()["text"], "#ffffff")
 
 
+@tagged("post_install", "-at_install")
+class TestCustomerDates(PaymentRequestCommon):
+    """The page's expiry: to the minute, in the customer's time zone and language."""
+
+    @freeze_time("2026-12-08 10:03:00")
+    def test_expiry_to_the_minute_with_the_delay_under_a_day(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.customer.tz = "Europe/Paris"
+        request = self._create_request(amount=240.0)
+        request.action_open()
+        request.sudo().expiration_date = datetime(2026, 12, 8, 13, 3)
+        values = request._get_portal_page_values()
+        self.assertEqual(values["expiration_display"], "8 Dec 2026, 14:03")
+        self.assertEqual(values["expiration_delay"], "in 3 hours")
+        french = request.with_context(lang="fr_FR")._get_portal_page_values()
+        self.assertEqual(french["expiration_display"], "8 déc. 2026, 14:03")
+        self.assertEqual(french["expiration_delay"], "dans 3 heures")
+        request.sudo().expiration_date = datetime(2026, 12, 10, 13, 3)
+        values = request._get_portal_page_values()
+        self.assertEqual(values["expiration_display"], "10 Dec 2026, 14:03")
+        self.assertEqual(values["expiration_delay"], "", "two days left: the date says it")
+
+
 class Keyboard:
     """The browser's own keyboard: trusted key events sent over the DevTools protocol, so that
     Chrome itself moves the focus on Tab, types, and activates the focused button on Enter (a
@@ -366,6 +399,16 @@ class TestKeyboardOnly(AccessibilityCommon):
         keyboard = Keyboard(browser)
         self.assertTrue(keyboard.wait_for(READY))
         keyboard.evaluate("document.activeElement && document.activeElement.blur()")
+        if keyboard.evaluate("innerWidth") < 576:
+            # On a phone the pay button shows on the first screen, above the recap of the order.
+            button_bottom, recap_top, screen = keyboard.evaluate(
+                "(() => { const button = document.querySelector("
+                "'button[name=\"o_payment_submit_button\"]').getBoundingClientRect();"
+                " const recap = document.querySelector('.o_payment_request_order')"
+                ".getBoundingClientRect(); return [button.bottom, recap.top, innerHeight]; })()"
+            )
+            self.assertLessEqual(button_bottom, recap_top)
+            self.assertLessEqual(button_bottom, screen)
         keyboard.tab_to("#customer_input")
         self.assert_focus_visible(keyboard)
         for digit in "4242424242424242":
@@ -401,7 +444,10 @@ class TestKeyboardOnly(AccessibilityCommon):
     def test_customer_pays_with_the_keyboard_alone(self):
         for size in WIDTHS.values():
             with self.subTest(size=size):
-                request = self._create_request(amount=120.0, description="Storage unit B12")
+                order = self._quotation(qty=4)
+                request = self._create_request(
+                    purpose="deposit", sale_order_id=order.id, amount=120.0
+                )
                 request.action_open()
                 self.browser_size = size
 
