@@ -33,8 +33,8 @@
    with a cold cache after a warm-up, as a phone (390x844, CPU 4x slower, 9 Mbit/s down,
    1.5 Mbit/s up, 150 ms round trip) and as a desktop (1280x800): KB transferred and requests
    (also without third parties), first paint, ready to pay (the pay button enabled; on the
-   quotation page, the approve button once the document is loaded) and CLS, medians against
-   ``/payment/pay``'s.
+   quotation page, the approve button once Odoo's public root has started) and CLS, medians
+   against ``/payment/pay``'s; the transfer counts what a page loads until the network is idle.
 
 Printed: one table (``tools/bench_report.py``), each figure with its ratio to its anchor and
 its target, "OVER" when missed; the same in ``.test-results/bench.json``. Exits 1 with the

@@ -14,8 +14,12 @@ kept). Of each load, through the DevTools protocol:
 - ready: the ms from the navigation's start until the pay button
   (``button[name="o_payment_submit_button"]``) is there and enabled, seen by a MutationObserver
   that a script added to each new document sets (a 20 ms timer too); on the quotation page,
-  the approve button once the document is loaded (it opens Bootstrap's modal);
+  the approve button once Odoo's public root has started (``odoo.__WOWL_DEBUG__``: from then
+  on the button opens Bootstrap's modal);
 - CLS: the sum of the ``layout-shift`` entries without recent input, read 1 s after ready.
+
+The transfer counts what the page loads until the network is idle (no request in flight for
+0.5 s), after ready: a bundle or fonts loaded late are part of the page's weight.
 
 Of each figure the median of the loads (:func:`aggregate`); ``bench_report.page_rows`` turns
 them into rows. Chromium is Debian's (``chromium``), driven with ``websocket`` as
@@ -31,7 +35,8 @@ import bench_report
 
 PAY_BUTTON = 'button[name="o_payment_submit_button"]'
 APPROVE_BUTTON = ".o_payment_request_approve"
-# What each page must show to be ready, and whether the document must be loaded too.
+# What each page must show to be ready, and whether Odoo's public root must have started too
+# (its widgets, Bootstrap's modal among them, work from then on).
 READY = {
     "pay": (PAY_BUTTON, False),
     "native": (PAY_BUTTON, False),
@@ -56,9 +61,13 @@ PROFILES = {
     },
     "desktop": {"width": 1280, "height": 800, "scale": 1, "mobile": False, "cpu": 1},
 }
-# The time a page has to get ready, and after it the time left for late layout shifts.
+# The time a page has to get ready, and after it the time left for late layout shifts; then
+# the transfer goes on until no request has been in flight for IDLE seconds (at most
+# IDLE_TIMEOUT): what a page loads after it is ready (a lazy bundle, fonts) counts too.
 READY_TIMEOUT = 60
 AFTER_READY = 1.0
+IDLE = 0.5
+IDLE_TIMEOUT = 30
 POLL = 0.05
 
 
@@ -94,7 +103,7 @@ def profile_commands(profile):
     return commands
 
 
-def ready_script(selector, after_load):
+def ready_script(selector, after_start):
     """Return the script run in each new document: it records ready and the layout shifts."""
     return f"""(() => {{
   const bench = (window.__bench = {{ready: null, shifts: []}});
@@ -102,7 +111,7 @@ def ready_script(selector, after_load):
     if (bench.ready !== null) return;
     const button = document.querySelector({json.dumps(selector)});
     if (!button || button.disabled || button.classList.contains("disabled")) return;
-    if ({json.dumps(after_load)} && document.readyState !== "complete") return;
+    if ({json.dumps(after_start)} && !(window.odoo && window.odoo.__WOWL_DEBUG__)) return;
     bench.ready = performance.now();
   }};
   new MutationObserver(check).observe(document, {{
@@ -242,15 +251,43 @@ class Browser:
         self.chrome.close()
 
 
+def in_flight(events):
+    """Return the ids of the HTTP(S) requests of ``events`` not finished nor failed yet."""
+    started, ended = set(), set()
+    for event in events:
+        method, params = event.get("method"), event.get("params", {})
+        if method == "Network.requestWillBeSent":
+            if params["request"]["url"].startswith(("http://", "https://")):
+                started.add(params["requestId"])
+        elif method in ("Network.loadingFinished", "Network.loadingFailed"):
+            ended.add(params["requestId"])
+    return started - ended
+
+
+def wait_idle(browser):
+    """Read the events until no request has been in flight for :data:`IDLE` seconds."""
+    deadline = time.monotonic() + IDLE_TIMEOUT
+    idle_since = None
+    while time.monotonic() < deadline:
+        browser.evaluate("0")  # reads the events received meanwhile
+        if in_flight(browser.events):
+            idle_since = None
+        elif idle_since is None:
+            idle_since = time.monotonic()
+        elif time.monotonic() - idle_since >= IDLE:
+            return
+        time.sleep(POLL)
+
+
 def load(browser, url, page):
     """Load ``url`` once with a cold cache; return its figures (see the module's docstring)."""
     browser.call("Page.navigate", url="about:blank")
     browser.call("Network.clearBrowserCache")
     browser.call("Network.clearBrowserCookies")
     browser.call("Network.setCacheDisabled", cacheDisabled=True)
-    selector, after_load = READY[page]
+    selector, after_start = READY[page]
     script = browser.call(
-        "Page.addScriptToEvaluateOnNewDocument", source=ready_script(selector, after_load)
+        "Page.addScriptToEvaluateOnNewDocument", source=ready_script(selector, after_start)
     )["identifier"]
     browser.events = []
     try:
@@ -265,6 +302,7 @@ def load(browser, url, page):
             browser.evaluate("0")  # keeps reading the events meanwhile
             time.sleep(POLL)
         figures = json.loads(browser.evaluate(READ_FIGURES))
+        wait_idle(browser)
     finally:
         browser.call("Page.removeScriptToEvaluateOnNewDocument", identifier=script)
     paint = dict(figures["paint"])

@@ -85,6 +85,25 @@ def test_network_figures_sum_the_transfer_and_set_apart_third_parties():
     assert figures["resources"]["v3"][1] == "br"
 
 
+def test_in_flight_are_the_requests_not_finished_nor_failed():
+    events = [
+        *loaded("1", "http://127.0.0.1:8069/web/a.js", 100),
+        event("Network.requestWillBeSent", "2", request={"url": "http://127.0.0.1:8069/b.js"}),
+        event("Network.requestWillBeSent", "3", request={"url": "http://127.0.0.1:8069/c"}),
+        event("Network.loadingFailed", "3"),
+        event("Network.requestWillBeSent", "4", request={"url": "data:image/png;base64,AA"}),
+    ]
+    assert bench_pages.in_flight(events) == {"2"}
+    assert bench_pages.in_flight(events[:3]) == set()
+
+
+def test_quotation_page_is_ready_once_the_public_root_started():
+    selector, after_start = bench_pages.READY["quote"]
+    script = bench_pages.ready_script(selector, after_start)
+    assert "odoo.__WOWL_DEBUG__" in script and "o_payment_request_approve" in script
+    assert bench_pages.READY["pay"] == (bench_pages.PAY_BUTTON, False)
+
+
 @pytest.mark.parametrize(
     ("url", "third"),
     [
