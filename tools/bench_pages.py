@@ -123,6 +123,11 @@ def ready_script(selector, after_start):
       for (const entry of list.getEntries()) {{
         bench.shifts.push({{
           value: entry.value, hadRecentInput: entry.hadRecentInput, startTime: entry.startTime,
+          sources: (entry.sources || []).map((source) => {{
+            const node = source.node;
+            if (!node || !node.tagName) return "";
+            return (node.tagName.toLowerCase() + "." + [...node.classList].join(".")).slice(0, 80);
+          }}),
         }});
       }}
     }}).observe({{type: "layout-shift", buffered: true}});
@@ -197,7 +202,8 @@ def aggregate(loads):
     """Return the medians of ``loads`` (the figures of each load of one page on one profile).
 
     ``ready_ms`` is the median of the loads that got ready (``not_ready`` counts the others);
-    ``heaviest``: the resources by median KB, heaviest first, as ``[name, KB, encoding]``.
+    ``heaviest``: the resources by median KB, heaviest first, as ``[name, KB, encoding]``;
+    ``shifts``: the layout shifts of the last load, ``[score, ms, elements moved]``.
     """
     result = {"loads": len(loads)}
     for key in ("first_paint_ms", "fcp_ms", "kb", "requests", "kb_own", "requests_own", "cls"):
@@ -214,6 +220,8 @@ def aggregate(loads):
         heaviest.append([name, bench_report.median([kb for kb, *_rest in found]), found[-1][1]])
     heaviest.sort(key=lambda item: -item[1])
     result["heaviest"] = heaviest[:8]
+    # The layout shifts of the last load: [score, ms, the elements that moved], to look into.
+    result["shifts"] = loads[-1].get("shifts", []) if loads else []
     return result
 
 
@@ -312,6 +320,11 @@ def load(browser, url, page):
         first_paint_ms=paint.get("first-paint"),
         fcp_ms=paint.get("first-contentful-paint"),
         cls=cls_sum(figures["shifts"]),
+        shifts=[
+            [round(shift["value"], 4), round(shift["startTime"]), shift.get("sources", [])]
+            for shift in figures["shifts"]
+            if not shift.get("hadRecentInput")
+        ],
     )
     return result
 

@@ -144,6 +144,9 @@ def test_aggregate_takes_the_medians_of_the_loads():
     assert result["not_ready"] == 0
     assert result["heaviest"][0] == ["a.js", 590, ""]
     assert result["heaviest"][1][0] == "b.css"
+    assert result["shifts"] == []
+    shifted = bench_pages.aggregate([a_load(1000, 500, shifts=[[0.05, 900, ["div.card"]]])])
+    assert shifted["shifts"] == [[0.05, 900, ["div.card"]]]
 
 
 def test_aggregate_counts_the_loads_never_ready():
