@@ -26,6 +26,15 @@
    same payment (payment_demo), in alternation, ``--rounds`` times each after a warm-up.
    Queries of a request come from Odoo's werkzeug log line ("query_count query_time
    remaining_time", ``odoo.netsvc.PerfFilter``), Odoo's own per-request ones included.
+4. On the same server, the pages in headless Chromium (``tools/bench_pages.py``): the pay
+   page, ``/payment/pay`` for the same payment and the page of a quotation to approve (an open
+   ``quote`` request whose order is a quotation, picked by ``tools/bench_populate.py``, which
+   gives it its quotation's fingerprint and a validity), each loaded ``--page-rounds`` times (5)
+   with a cold cache after a warm-up, as a phone (390x844, CPU 4x slower, 9 Mbit/s down,
+   1.5 Mbit/s up, 150 ms round trip) and as a desktop (1280x800): KB transferred and requests
+   (also without third parties), first paint, ready to pay (the pay button enabled; on the
+   quotation page, the approve button once Odoo's public root has started) and CLS, medians
+   against ``/payment/pay``'s; the transfer counts what a page loads until the network is idle.
 
 Printed: one table (``tools/bench_report.py``), each figure with its ratio to its anchor and
 its target, "OVER" when missed; the same in ``.test-results/bench.json``. Exits 1 with the
@@ -34,7 +43,7 @@ answer as expected. Logs are in ``.test-results/``.
 
 Usage: ``bench.py [--requests N] [--rounds N] [--warmup N] [--list-rounds N] [--db NAME]
 [--form-rounds N] [--overdue-customers N] [--plan-steps N] [--fresh | --no-update]
-[--skip cron,overdue,plan,bulk,lists,forms,http]``.
+[--page-rounds N] [--skip cron,overdue,plan,bulk,lists,forms,http,pages]``.
 """
 
 import argparse
@@ -42,6 +51,7 @@ import html
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -378,56 +388,66 @@ def connect(pg, database):
     return connection
 
 
-def run_http(odoo_dir, pg, database, prepared, rounds, warmup):
+def run_http(base, pg, database, prepared, rounds, warmup):
+    """Measure the pay page and its transaction route against Odoo's, on the server at ``base``."""
     import requests
 
-    server = None
+    calls = http_calls(prepared)
+    pages = {name: calls[name] for name in ("page", "page_native")}
+    times = measure_http(base, pages, rounds, warmup)
+    # The browser posts to the route that the page gave its payment form: read from the page
+    # once more (after the measured GETs, that the figures keep).
+    _seconds, page = call(requests.Session(), base, *calls["page"])
+    calls = http_calls(prepared, tx_route=transaction_route(page))
+    posts = {name: calls[name] for name in ("tx", "tx_native")}
+    # Each POST is a customer's new attempt: the previous one is made older than the
+    # window in which the pay page refuses a second tab (const.PAYMENT_ATTEMPT_WINDOW),
+    # as if the customer had come back later. Odoo's route has no such window. Only the
+    # attempts of the last hour are aged (the previous one): aging every earlier one again
+    # before each POST would leave the request's rows of payment_transaction with ever more
+    # dead versions to step over, a cost that no real request has.
+    age_attempts = (
+        "UPDATE payment_transaction SET create_date = create_date - interval '1 day' "
+        f"WHERE payment_request_id = {int(prepared['request_id'])} AND state = 'draft' "
+        "AND create_date > (now() AT TIME ZONE 'UTC') - interval '1 hour'"
+    )
+    # On one open connection: a psql process started before each POST would still be
+    # exiting, with its server process, while the POST is timed (1 to 2 ms more on a small
+    # machine, the route's whole margin).
+    connection = connect(pg, database)
     try:
-        port = free_port()
-        server = start_server(odoo_dir, pg, database, port)
-        say(f"Odoo serves {database} on port {port} (pid {server.pid}, log {SERVER_LOG})")
-        calls = http_calls(prepared)
-        base = f"http://127.0.0.1:{port}"
-        pages = {name: calls[name] for name in ("page", "page_native")}
-        times = measure_http(base, pages, rounds, warmup)
-        # The browser posts to the route that the page gave its payment form: read from the page
-        # once more (after the measured GETs, that the figures keep).
-        _seconds, page = call(requests.Session(), base, *calls["page"])
-        calls = http_calls(prepared, tx_route=transaction_route(page))
-        posts = {name: calls[name] for name in ("tx", "tx_native")}
-        # Each POST is a customer's new attempt: the previous one is made older than the
-        # window in which the pay page refuses a second tab (const.PAYMENT_ATTEMPT_WINDOW),
-        # as if the customer had come back later. Odoo's route has no such window. Only the
-        # attempts of the last hour are aged (the previous one): aging every earlier one again
-        # before each POST would leave the request's rows of payment_transaction with ever more
-        # dead versions to step over, a cost that no real request has.
-        age_attempts = (
-            "UPDATE payment_transaction SET create_date = create_date - interval '1 day' "
-            f"WHERE payment_request_id = {int(prepared['request_id'])} AND state = 'draft' "
-            "AND create_date > (now() AT TIME ZONE 'UTC') - interval '1 hour'"
-        )
-        # On one open connection: a psql process started before each POST would still be
-        # exiting, with its server process, while the POST is timed (1 to 2 ms more on a small
-        # machine, the route's whole margin).
-        connection = connect(pg, database)
-        try:
-            with connection.cursor() as cursor:
-                times.update(
-                    measure_http(
-                        base,
-                        posts,
-                        rounds,
-                        warmup,
-                        before={"tx": lambda: cursor.execute(age_attempts)},
-                    )
+        with connection.cursor() as cursor:
+            times.update(
+                measure_http(
+                    base,
+                    posts,
+                    rounds,
+                    warmup,
+                    before={"tx": lambda: cursor.execute(age_attempts)},
                 )
-        finally:
-            connection.close()
-        figures = server_figures(calls, rounds, warmup)
+            )
     finally:
-        if server is not None:
-            stop_server(server)
+        connection.close()
+    figures = server_figures(calls, rounds, warmup)
     return {name: http_summary(times[name], figures[name]) for name in calls}
+
+
+def run_pages(base, prepared, rounds):
+    """Measure the pages in Chromium (``tools/bench_pages.py``) on the server at ``base``."""
+    import bench_pages
+    import websocket
+
+    if not (shutil.which("chromium") or shutil.which("google-chrome")):
+        raise BenchError("the pages are measured in Chromium: apt-get install chromium")
+    urls = {"pay": prepared["ours"], "native": prepared["native"]}
+    if prepared.get("quote"):
+        urls["quote"] = prepared["quote"]
+    else:
+        say("No open quotation to approve in the database: its page is not measured")
+    try:
+        return bench_pages.measure(base, urls, rounds, say=say)
+    except (OSError, RuntimeError, websocket.WebSocketException) as error:
+        raise BenchError(f"pages in Chromium: {error}") from error
 
 
 def http_summary(times, figures):
@@ -439,6 +459,39 @@ def http_summary(times, figures):
         "queries": bench_report.median(queries),
         "queries_range": [min(queries), max(queries)],
     }
+
+
+def serve(odoo_dir, pg, args, prepared, sections, raw):
+    """Start one Odoo HTTP server, measure the parts http and pages on it, stop it."""
+    server = None
+    try:
+        port = free_port()
+        server = start_server(odoo_dir, pg, args.db, port)
+        say(f"Odoo serves {args.db} on port {port} (pid {server.pid}, log {SERVER_LOG})")
+        base = f"http://127.0.0.1:{port}"
+        if "http" not in args.skip:
+            # Each run leaves the request's attempts, deleted by the next one (bench_populate):
+            # their dead rows in the indexes by request would slow down the route's checks run
+            # after run, what autovacuum prevents on a live table.
+            pg.query("VACUUM ANALYZE payment_transaction, payment_request", args.db)
+            say("HTTP: pay page and transaction route against Odoo's")
+            http = raw["http"] = run_http(base, pg, args.db, prepared, args.rounds, args.warmup)
+            sections.append(("Pay page, logged out, warm (HTTP)", bench_report.http_rows(http)))
+        if "pages" not in args.skip:
+            say(
+                f"Pages in Chromium, cold cache, phone and desktop: {args.page_rounds} loads "
+                "of each after a warm-up"
+            )
+            pages = raw["pages"] = run_pages(base, prepared, args.page_rounds)
+            sections.append(
+                (
+                    "Pages in Chromium, cold cache (medians; anchor: /payment/pay)",
+                    bench_report.page_rows(pages),
+                )
+            )
+    finally:
+        if server is not None:
+            stop_server(server)
 
 
 # === REPORT === #
@@ -498,6 +551,9 @@ def parse_args(argv):
     )
     parser.add_argument("--rounds", type=int, default=50, help="kept HTTP calls of each (50)")
     parser.add_argument("--warmup", type=int, default=5, help="HTTP calls of each first (5)")
+    parser.add_argument(
+        "--page-rounds", type=int, default=5, help="loads of each page in Chromium (5)"
+    )
     parser.add_argument("--list-rounds", type=int, default=9, help="runs of each list case (9)")
     parser.add_argument("--form-rounds", type=int, default=41, help="runs of each form (41)")
     parser.add_argument(
@@ -527,7 +583,7 @@ def parse_args(argv):
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated parts not to measure: http,lists,forms,bulk,cron,overdue,plan",
+        help="comma-separated parts not to measure: http,pages,lists,forms,bulk,cron,overdue,plan",
     )
     args = parser.parse_args(argv)
     if (
@@ -536,6 +592,7 @@ def parse_args(argv):
             args.warmup,
             args.requests,
             args.list_rounds,
+            args.page_rounds,
             args.form_rounds,
             args.overdue_customers,
             args.plan_steps,
@@ -543,8 +600,8 @@ def parse_args(argv):
         < 1
     ):
         parser.error(
-            "--rounds, --warmup, --list-rounds, --form-rounds, --overdue-customers, --plan-steps "
-            "and --requests must be at least 1"
+            "--rounds, --warmup, --list-rounds, --page-rounds, --form-rounds, "
+            "--overdue-customers, --plan-steps and --requests must be at least 1"
         )
     if args.requests < max(BULK_SIZES):
         parser.error(f"--requests must be at least {max(BULK_SIZES)}")
@@ -581,14 +638,8 @@ def main(argv):
             say(f"Built up to {prepared['total']} requests in {prepared['build_seconds']:.0f}s")
         else:
             say(f"Reusing {args.db}: {prepared['total']} requests (--fresh rebuilds it)")
-        if "http" not in args.skip:
-            # Each run leaves the request's attempts, deleted by the next one (bench_populate):
-            # their dead rows in the indexes by request would slow down the route's checks run
-            # after run, what autovacuum prevents on a live table.
-            pg.query("VACUUM ANALYZE payment_transaction, payment_request", args.db)
-            say("HTTP: pay page and transaction route against Odoo's")
-            http = raw["http"] = run_http(odoo_dir, pg, args.db, prepared, args.rounds, args.warmup)
-            sections.append(("Pay page, logged out, warm (HTTP)", bench_report.http_rows(http)))
+        if {"http", "pages"} - args.skip:
+            serve(odoo_dir, pg, args, prepared, sections, raw)
         if "lists" not in args.skip:
             say("Backend list: first page of each filter and group-by")
             lists = raw["lists"] = backend(odoo_dir, pg, args.db, "lists", args.list_rounds)

@@ -419,6 +419,41 @@ def build(env, wanted, started):
     return before
 
 
+def quote_to_approve(env, company):
+    """Return an open ``quote`` request of ``company`` whose quotation awaits approval.
+
+    The requests inserted by SQL carry no fingerprint of their quotation: the one picked gets
+    its order's (else its page says the quotation changed), a validity of a day more if it is
+    about to end, and an access token; committed by the caller. Empty when there is none.
+    """
+    request = env["payment.request"].search(
+        [
+            ("state", "=", "open"),
+            ("purpose", "=", "quote"),
+            ("company_id", "=", company.id),
+            ("sale_order_id.state", "in", ("draft", "sent")),
+        ],
+        order="id",
+        limit=1,
+    )
+    if not request:
+        return request
+    order = request.sale_order_id
+    tomorrow = fields.Datetime.now() + timedelta(days=1)
+    if not request.expiration_date or request.expiration_date <= tomorrow:
+        request.write({"expiration_date": tomorrow + timedelta(days=1)})
+    if order.validity_date and order.validity_date <= tomorrow.date():
+        order.validity_date = tomorrow.date() + timedelta(days=1)
+    fingerprint = order._get_payment_request_fingerprint()
+    if request.quote_fingerprint != fingerprint:
+        request.quote_fingerprint = fingerprint
+    if not request.access_token:
+        request._portal_ensure_token()
+    if request._get_customer_status() != "approve":
+        sys.exit(f"{request.name} is not a quotation to approve: {request._get_customer_status()}")
+    return request
+
+
 def main():
     conf, db, wanted, mark = sys.argv[1:5]
     wanted = int(wanted)
@@ -476,6 +511,7 @@ def main():
             f"&access_token={token}"
         )
         method = provider.payment_method_ids[:1]
+        quote = quote_to_approve(env, company)
         cr.execute("SELECT state, COUNT(*) FROM payment_request GROUP BY state ORDER BY state")
         states = dict(cr.fetchall())
         result = {
@@ -498,6 +534,8 @@ def main():
             "payment_method_id": method.id,
             "ours": request.get_portal_url(),
             "native": native,
+            "quote_id": quote.id or None,
+            "quote": quote.get_portal_url() if quote else None,
         }
     print(mark + json.dumps(result, default=str), flush=True)
 

@@ -5,10 +5,11 @@ No Odoo here: ``tools/tests/test_bench_report.py`` checks them without a databas
 
 A row of the table is a dict: ``what`` (its label), ``ms`` and ``p90`` (milliseconds or None),
 ``queries`` (a number or None), ``anchor_ms``, ``anchor_p90`` and ``anchor_queries`` (the same
-figures of what it is compared with, or None), ``target`` (a :class:`Target` or None) and
-``note`` (free text: a total in seconds, batches...). :func:`verdict` says whether the row
-meets its target; :func:`format_table` prints them all. ``http_rows``, ``list_rows``,
-``bulk_rows``, ``cron_rows`` and ``form_rows`` turn what each part of the bench measured into rows.
+figures of what it is compared with, or None), ``target`` (a :class:`Target` or None),
+``note`` (free text: a total in seconds, batches...) and ``digits`` (decimals shown, 1 unless
+told). :func:`verdict` says whether the row meets its target; :func:`format_table` prints them
+all. ``http_rows``, ``list_rows``, ``bulk_rows``, ``cron_rows``, ``form_rows`` and
+``page_rows`` turn what each part of the bench measured into rows.
 """
 
 import math
@@ -47,13 +48,16 @@ class Target:
 
     Every bound is optional: ``max_ratio`` applies to the median and the p90 (when the row has
     both and its anchor too), ``max_extra_queries`` to ``queries - anchor_queries``,
-    ``max_ms`` to the median, ``max_queries`` to the queries of the row itself.
+    ``max_ms`` to the median, ``max_queries`` to the queries of the row itself. ``unit`` is
+    the unit of ``max_ms``: a page's row holds in ``ms`` a figure in the unit of its label
+    (KB, a count, a layout shift score without unit).
     """
 
     max_ratio: float = None
     max_extra_queries: int = None
     max_ms: float = None
     max_queries: float = None
+    unit: str = "ms"
 
     def describe(self):
         parts = []
@@ -62,7 +66,7 @@ class Target:
         if self.max_extra_queries is not None:
             parts.append(f"q<=+{self.max_extra_queries}")
         if self.max_ms is not None:
-            parts.append(f"<={self.max_ms:g}ms")
+            parts.append(f"<={self.max_ms:g}{self.unit}")
         if self.max_queries is not None:
             parts.append(f"q<={self.max_queries:g}")
         return " ".join(parts)
@@ -90,7 +94,9 @@ def failures(row):
             if extra > target.max_extra_queries:
                 reasons.append(f"queries +{extra:g} > +{target.max_extra_queries}")
     if target.max_ms is not None and row.get("ms") is not None and row["ms"] > target.max_ms:
-        reasons.append(f"{row['ms']:.1f} ms > {target.max_ms:g} ms")
+        digits = row.get("digits", 1)
+        unit = f" {target.unit}" if target.unit else ""
+        reasons.append(f"{row['ms']:.{digits}f}{unit} > {target.max_ms:g}{unit}")
     if (
         target.max_queries is not None
         and row.get("queries") is not None
@@ -138,11 +144,12 @@ COLUMNS = (
 def table_cells(row):
     """Return the printed cells of ``row``, in the order of :data:`COLUMNS`."""
     target = row.get("target")
+    digits = row.get("digits", 1)
     return (
         row["what"],
-        _number(row.get("ms")),
-        _number(row.get("p90")),
-        _number(row.get("anchor_ms")),
+        _number(row.get("ms"), digits),
+        _number(row.get("p90"), digits),
+        _number(row.get("anchor_ms"), digits),
         _times(row.get("ms"), row.get("anchor_ms")),
         _times(row.get("p90"), row.get("anchor_p90")),
         _number(row.get("queries")),
@@ -365,4 +372,74 @@ def form_rows(forms):
                 + f"; {form['fields']} vs {form['fields_without']} fields; addon's: {added}",
             }
         )
+    return rows
+
+
+# The pages measured in a browser (tools/bench_pages.py): labels, and the issue's targets.
+PAGE_LABELS = {"pay": "pay page", "quote": "quotation page", "native": "/payment/pay"}
+PAGE_METRICS = (
+    # key, label, unit of the target, decimals
+    ("ready_ms", "ready to pay (ms)", "ms", 0),
+    ("first_paint_ms", "first paint (ms)", "ms", 0),
+    ("kb", "transferred (KB)", "KB", 1),
+    ("requests", "requests", "", 0),
+    ("cls", "CLS", "", 3),
+)
+
+
+def page_target(profile, page, metric):
+    """Return the :class:`Target` of ``metric`` of ``page`` on ``profile``, or None."""
+    if page == "native":
+        return None
+    if metric == "ready_ms" and page == "pay":
+        if profile == "phone":
+            return Target(max_ratio=0.5, max_ms=2000)
+        return Target(max_ms=600)
+    if metric == "first_paint_ms" and profile == "phone":
+        return Target(max_ms=1000)
+    if metric == "kb":
+        return Target(max_ms=600 if page == "pay" else 800, unit="KB")
+    if metric == "cls":
+        return Target(max_ms=0.05, unit="")
+    return None
+
+
+def page_rows(pages):
+    """Rows of the pages measured in a browser: each figure of each page on each profile.
+
+    ``pages`` maps a profile ("phone", "desktop") to a page ("pay", "quote", "native") to its
+    medians (:func:`bench_pages.aggregate`). The pay and quotation pages are compared with
+    Odoo's ``/payment/pay`` (the anchor), which has rows of its own too.
+    """
+    rows = []
+    for profile, measured in pages.items():
+        native = measured.get("native", {})
+        for page in ("pay", "quote", "native"):
+            figures = measured.get(page)
+            if not figures:
+                continue
+            for key, label, _unit, digits in PAGE_METRICS:
+                if key == "ready_ms" and page == "quote":
+                    label = "ready to approve (ms)"
+                row = {
+                    "what": f"{profile} {PAGE_LABELS[page]}: {label}",
+                    "ms": figures.get(key),
+                    "target": page_target(profile, page, key),
+                    "digits": digits,
+                    "note": "",
+                }
+                if page != "native":
+                    row["anchor_ms"] = native.get(key)
+                if key == "kb":
+                    row["note"] = (
+                        f"without third parties {figures['kb_own']:.1f} KB, "
+                        f"{figures['requests_own']:g} requests; heaviest: "
+                        + ", ".join(
+                            f"{name} {kb:.0f} KB ({encoding or 'not compressed'})"
+                            for name, kb, encoding in figures["heaviest"][:2]
+                        )
+                    )
+                elif key == "ready_ms" and figures.get("not_ready"):
+                    row["note"] = f"{figures['not_ready']} load(s) never ready"
+                rows.append(row)
     return rows
