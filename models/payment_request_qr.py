@@ -18,7 +18,7 @@ from .. import const
 
 
 class PaymentRequest(models.Model):
-    # One concern of the model per file (issue 13), as a reviewer reads it.
+    # One concern of the model per file, as a reviewer reads it.
     _inherit = "payment.request"  # pylint: disable=consider-merging-classes-inherited
 
     payment_link = fields.Char(
