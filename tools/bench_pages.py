@@ -54,7 +54,7 @@ PROFILES = {
         "scale": 3,
         "mobile": True,
         "cpu": 4,
-        # bits per second, as the issue gives them; the protocol wants bytes per second
+        # bits per second, as network speeds are given; the protocol wants bytes per second
         "down_bits": 9_000_000,
         "up_bits": 1_500_000,
         "latency_ms": 150,

@@ -375,7 +375,7 @@ def form_rows(forms):
     return rows
 
 
-# The pages measured in a browser (tools/bench_pages.py): labels, and the targets.
+# The pages measured in a browser (tools/bench_pages.py): labels, and their targets.
 PAGE_LABELS = {"pay": "pay page", "quote": "quotation page", "native": "/payment/pay"}
 PAGE_METRICS = (
     # key, label, unit of the target, decimals
